@@ -1,0 +1,51 @@
+package agent
+
+import (
+	"math"
+	"time"
+)
+
+// Limits on a sale's input. They protect the int64 arithmetic (no overflow
+// is possible inside them) and catch a scanner or client gone wrong.
+const (
+	MaxLines         = 500
+	MaxQuantityMilli = 1_000_000_000                                        // one million units (or kg) on one line
+	MaxUnitPriceFen  = 100_000_000_00                                       // one hundred million yuan
+	maxIDLen         = 64                                                   // lane, SKU and similar identifiers
+	maxBarcodeLen    = 128                                                  // GS1-128 and 2D codes fit
+	maxNameLen       = 200                                                  // line name as printed on the receipt
+	maxCardLen       = 64                                                   // member card numbers
+	_                = math.MaxInt64 / (MaxQuantityMilli * MaxUnitPriceFen) // > MaxLines: totals cannot overflow
+)
+
+// Sale is a committed sale as the agent records it. Money is fen, quantity
+// is thousandths.
+type Sale struct {
+	ID         string // UUIDv7
+	StoreID    string
+	LaneID     string
+	Seq        uint64    // the agent's journal sequence number of this sale
+	WallTime   time.Time // the agent's clock at commit
+	ReceiptNo  string
+	Lines      []Line
+	TotalFen   int64
+	MemberCard string // card number presented; "" for an anonymous sale
+}
+
+// Line is one line of a sale.
+type Line struct {
+	No            int
+	SKU           string
+	Barcode       string
+	Name          string
+	QuantityMilli int64
+	UnitPriceFen  int64
+	LineTotalFen  int64
+}
+
+// LineTotal returns quantity × unit price in fen, rounded half up to the
+// fen (a weighed line of 0.333 kg at 1099 fen/kg is 365.967 → 366 fen).
+// Both arguments must be non-negative and within the limits above.
+func LineTotal(quantityMilli, unitPriceFen int64) int64 {
+	return (quantityMilli*unitPriceFen + 500) / 1000
+}
