@@ -5,17 +5,24 @@ import (
 	"time"
 )
 
-// Limits on a sale's input. They protect the int64 arithmetic (no overflow
-// is possible inside them) and catch a scanner or client gone wrong.
+// Limits on a sale's input. They catch a scanner or client gone wrong and
+// keep the int64 arithmetic safe: quantity × price fits in int64, and so
+// does the sum of MaxLines line totals.
 const (
 	MaxLines         = 500
-	MaxQuantityMilli = 1_000_000_000                                        // one million units (or kg) on one line
-	MaxUnitPriceFen  = 100_000_000_00                                       // one hundred million yuan
-	maxIDLen         = 64                                                   // lane, SKU and similar identifiers
-	maxBarcodeLen    = 128                                                  // GS1-128 and 2D codes fit
-	maxNameLen       = 200                                                  // line name as printed on the receipt
-	maxCardLen       = 64                                                   // member card numbers
-	_                = math.MaxInt64 / (MaxQuantityMilli * MaxUnitPriceFen) // > MaxLines: totals cannot overflow
+	MaxQuantityMilli = 100_000_000   // 100,000 units (or kg) on one line
+	MaxUnitPriceFen  = 1_000_000_000 // ten million yuan
+	maxIDLen         = 64            // lane, SKU and similar identifiers
+	maxBarcodeLen    = 128           // GS1-128 and 2D codes fit
+	maxNameLen       = 200           // line name as printed on the receipt
+	maxCardLen       = 64            // member card numbers
+)
+
+// Compile-time proof of the overflow bounds above: a negative value does
+// not fit a uint64 constant.
+const (
+	_ uint64 = math.MaxInt64 - MaxQuantityMilli*MaxUnitPriceFen - 500
+	_ uint64 = math.MaxInt64 - MaxLines*(MaxQuantityMilli*MaxUnitPriceFen/1000+1)
 )
 
 // Sale is a committed sale as the agent records it. Money is fen, quantity

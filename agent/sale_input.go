@@ -12,6 +12,10 @@ import (
 // line total and the sale total itself; totals a client sends are only
 // checked against them, never trusted.
 type SaleInput struct {
+	// SaleID, if set, is the client's UUID for this sale. It makes a retry
+	// after a lost response safe: the same SaleID with the same content
+	// returns the sale already committed instead of recording it twice.
+	SaleID     string
 	LaneID     string
 	MemberCard string
 	Lines      []LineInput
@@ -33,6 +37,7 @@ type LineInput struct {
 var (
 	idPattern   = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	cardPattern = regexp.MustCompile(`^[0-9A-Za-z]+$`)
+	uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 )
 
 // Validate checks in and returns an EINVALID *Error naming every problem
@@ -41,6 +46,9 @@ func (in *SaleInput) Validate() error {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
+	if in.SaleID != "" && !uuidPattern.MatchString(in.SaleID) {
+		add("sale_id: must be a UUID in lowercase canonical form")
+	}
 	if err := checkID(in.LaneID); err != "" {
 		add("lane: %s", err)
 	}

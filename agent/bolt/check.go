@@ -1,0 +1,79 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tillsync/tillsync/syncproto"
+	bbolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+)
+
+// Check verifies the ledger file: bbolt's own page consistency check, then
+// that the journal is one contiguous run of seqs ending at most at the
+// head, that each entry decodes and holds its own seq, and that the sale
+// index and the journal's sales match one to one. It returns every problem
+// found joined in one error, or nil. It holds a read transaction for the
+// whole walk, so run it at start-up or from the ledger check command, not
+// on a busy till.
+func (l *Ledger) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return l.db.View(func(tx *bbolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, fmt.Errorf("bbolt: %w", err))
+		}
+		if err := checkIndex(tx); err != nil {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+func checkIndex(tx *bbolt.Tx) error {
+	journal, sales := tx.Bucket([]byte(bucketJournal)), tx.Bucket([]byte(bucketSales))
+	if journal == nil || sales == nil {
+		return fmt.Errorf("%w: journal or sales bucket missing", ErrNotLedger)
+	}
+	var prev uint64
+	n := 0
+	err := journal.ForEach(func(k, v []byte) error {
+		seq, ok := parseU64(k)
+		if !ok {
+			return fmt.Errorf("%w: journal key %x is not a seq", ErrJournalDamaged, k)
+		}
+		if prev != 0 && seq != prev+1 {
+			return fmt.Errorf("%w: journal jumps from %d to %d", ErrJournalDamaged, prev, seq)
+		}
+		prev = seq
+		var ev syncproto.Event
+		if err := proto.Unmarshal(v, &ev); err != nil {
+			return fmt.Errorf("%w: journal %d: %v", ErrJournalDamaged, seq, err)
+		}
+		if ev.GetSeq() != seq {
+			return fmt.Errorf("%w: journal key %d holds event seq %d", ErrJournalDamaged, seq, ev.GetSeq())
+		}
+		sc := ev.GetSaleCommitted()
+		if sc == nil {
+			return nil
+		}
+		if got, _ := parseU64(sales.Get([]byte(sc.GetSaleId()))); got != seq {
+			return fmt.Errorf("%w: sale %s at seq %d is indexed at %d", ErrJournalDamaged, sc.GetSaleId(), seq, got)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if head := journal.Sequence(); prev > head {
+		return fmt.Errorf("%w: journal entry %d above head %d", ErrJournalDamaged, prev, head)
+	}
+	if got := sales.Stats().KeyN; got != n {
+		return fmt.Errorf("%w: sale index has %d entries, journal %d sales", ErrJournalDamaged, got, n)
+	}
+	return nil
+}

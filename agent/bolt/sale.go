@@ -1,0 +1,159 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tillsync/tillsync/agent"
+	"github.com/tillsync/tillsync/syncproto"
+	bbolt "go.etcd.io/bbolt"
+	"google.golang.org/protobuf/proto"
+)
+
+// maxSaleIDLen bounds a sale id used as a bbolt key (ids are UUIDv7, 36
+// characters; bbolt's own limit is 32 KiB).
+const maxSaleIDLen = 64
+
+// CommitSale assigns the next journal seq to s, sets s.Seq and s.ReceiptNo
+// ("{store}-{lane}-{seq:06}"), and writes the sale index entry and its
+// SaleCommitted journal event in one fsynced transaction. It returns only
+// after that commit is on disk. A zero s.WallTime is stamped with the
+// ledger's clock, since every event keeps the agent's wall time. On any
+// error nothing is written and s is unchanged. A sale id already stored
+// fails with an ECONFLICT *Error; a sale of another store or without an id
+// fails with EINVALID.
+//
+// ctx is checked before the commit starts; a commit once started runs to
+// its end, since a caller who gave up could not know whether it landed.
+func (l *Ledger) CommitSale(ctx context.Context, s *agent.Sale) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("commit sale %s: %w", s.ID, err)
+	}
+	if err := l.checkSale(s); err != nil {
+		return err
+	}
+	c := commit{sale: *s, storeID: l.storeID, eventID: l.newEventID()}
+	if c.sale.WallTime.IsZero() {
+		c.sale.WallTime = l.now()
+	}
+	if err := l.update(c.run); err != nil {
+		return wrapUncoded(err, "commit sale %s", s.ID)
+	}
+	s.Seq, s.ReceiptNo, s.WallTime = c.sale.Seq, c.sale.ReceiptNo, c.sale.WallTime
+	return nil
+}
+
+func (l *Ledger) checkSale(s *agent.Sale) error {
+	switch {
+	case s.ID == "" || len(s.ID) > maxSaleIDLen:
+		return agent.Errorf(agent.EINVALID, "sale id must be 1 to %d characters", maxSaleIDLen)
+	case s.StoreID != l.storeID:
+		return agent.Errorf(agent.EINVALID, "sale %s is for store %q, this ledger is store %q", s.ID, s.StoreID, l.storeID)
+	}
+	return nil
+}
+
+// update runs fn in a write transaction: alone through DB.Update when no
+// other commit is in progress, else through DB.Batch so that concurrent
+// lanes share one fsync. fn must be idempotent (Batch may run it again).
+func (l *Ledger) update(fn func(*bbolt.Tx) error) error {
+	if l.committing.Add(1) == 1 {
+		defer l.committing.Add(-1)
+		return l.db.Update(fn)
+	}
+	defer l.committing.Add(-1)
+	return l.db.Batch(fn)
+}
+
+// commit is one CommitSale's transaction function. DB.Batch may run it
+// several times — in a batch that a neighbour's failure rolled back, then
+// again in the retried batch or alone — so every run starts from the
+// caller's sale and re-derives the seq from the transaction it is in.
+type commit struct {
+	sale    agent.Sale // a copy: the caller's sale changes only on success
+	storeID string
+	eventID string // the same on every run: one sale, one event
+}
+
+func (c *commit) run(tx *bbolt.Tx) error {
+	sales, journal := tx.Bucket([]byte(bucketSales)), tx.Bucket([]byte(bucketJournal))
+	// A conflict fails only this sale: Batch takes the failing function out,
+	// reruns the others, then reruns this one alone, which fails again here
+	// and returns the error to its caller.
+	if sales.Get([]byte(c.sale.ID)) != nil {
+		return agent.Errorf(agent.ECONFLICT, "sale %s is already recorded", c.sale.ID)
+	}
+	// NextSequence belongs to the transaction: a rollback takes it back, so
+	// the journal has no gaps.
+	seq, err := journal.NextSequence()
+	if err != nil {
+		return fmt.Errorf("next seq: %w", err)
+	}
+	c.sale.Seq = seq
+	c.sale.ReceiptNo = fmt.Sprintf("%s-%s-%06d", c.storeID, c.sale.LaneID, seq)
+	ev, err := agent.EncodeSaleEvent(&c.sale, c.eventID)
+	if err != nil {
+		return err
+	}
+	if err := journal.Put(u64(seq), ev); err != nil {
+		return fmt.Errorf("put journal %d: %w", seq, err)
+	}
+	if err := sales.Put([]byte(c.sale.ID), u64(seq)); err != nil {
+		return fmt.Errorf("put sale index: %w", err)
+	}
+	return nil
+}
+
+// Sale returns the committed sale with id, decoded from its journal event,
+// or an ENOTFOUND *Error (also for a sale whose entry was compacted away).
+func (l *Ledger) Sale(ctx context.Context, id string) (*agent.Sale, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sale %s: %w", id, err)
+	}
+	var raw []byte
+	err := l.db.View(func(tx *bbolt.Tx) error {
+		idx := tx.Bucket([]byte(bucketSales)).Get([]byte(id))
+		if idx == nil {
+			return agent.Errorf(agent.ENOTFOUND, "sale %s not found", id)
+		}
+		seq, ok := parseU64(idx)
+		if !ok {
+			return fmt.Errorf("index entry is %d bytes: %w", len(idx), ErrJournalDamaged)
+		}
+		v := tx.Bucket([]byte(bucketJournal)).Get(u64(seq))
+		if v == nil {
+			return fmt.Errorf("journal entry %d is missing: %w", seq, ErrJournalDamaged)
+		}
+		raw = bytes.Clone(v) // v lives in the mmap only while tx is open
+		return nil
+	})
+	if err != nil {
+		return nil, wrapUncoded(err, "sale %s", id)
+	}
+	return decodeSale(id, raw)
+}
+
+func decodeSale(id string, raw []byte) (*agent.Sale, error) {
+	var ev syncproto.Event
+	if err := proto.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("sale %s: decode event: %w: %w", id, ErrJournalDamaged, err)
+	}
+	s, err := agent.SaleFromEvent(&ev)
+	if err != nil {
+		return nil, fmt.Errorf("sale %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// wrapUncoded adds context to an internal error. A coded *agent.Error is
+// returned as it is: its message is already written for the cashier and
+// already names the sale.
+func wrapUncoded(err error, format string, args ...any) error {
+	var coded *agent.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}

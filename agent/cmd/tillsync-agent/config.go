@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tillsync/tillsync/syncproto"
+)
+
+// Config is the agent's whole configuration, as read from the config file,
+// TILLSYNC_* environment variables and flags (in rising precedence).
+type Config struct {
+	ChainID string       `mapstructure:"chain_id"`
+	StoreID string       `mapstructure:"store_id"`
+	AgentID string       `mapstructure:"agent_id"`
+	Ledger  LedgerConfig `mapstructure:"ledger"`
+	API     APIConfig    `mapstructure:"api"`
+	Uplink  UplinkConfig `mapstructure:"uplink"`
+	Log     LogConfig    `mapstructure:"log"`
+}
+
+// LedgerConfig is the ledger section.
+type LedgerConfig struct {
+	Path        string        `mapstructure:"path"`
+	LockTimeout time.Duration `mapstructure:"lock_timeout"`
+	// Retention is how long acked journal entries are kept before they
+	// are compacted away; 0 keeps them for ever.
+	Retention time.Duration `mapstructure:"retention"`
+}
+
+// APIConfig is the local API section.
+type APIConfig struct {
+	Listen string `mapstructure:"listen"`
+}
+
+// UplinkConfig is the link to central.
+type UplinkConfig struct {
+	Mode        string        `mapstructure:"mode"` // UplinkMQTT or UplinkOff
+	BrokerURL   string        `mapstructure:"broker_url"`
+	Username    string        `mapstructure:"username"`
+	Password    string        `mapstructure:"password"`
+	TopicPrefix string        `mapstructure:"topic_prefix"`
+	BatchSize   int           `mapstructure:"batch_size"`
+	Window      int           `mapstructure:"window"`
+	AckTimeout  time.Duration `mapstructure:"ack_timeout"`
+}
+
+// LogConfig is the logging section.
+type LogConfig struct {
+	Level  string `mapstructure:"level"`  // debug, info, warn, error
+	Format string `mapstructure:"format"` // text or json
+}
+
+// Uplink modes.
+const (
+	UplinkMQTT = "mqtt"
+	UplinkOff  = "off"
+)
+
+// DefaultConfig returns the configuration used for every key the file,
+// environment and flags leave unset.
+func DefaultConfig() Config {
+	return Config{
+		ChainID: "demo",
+		StoreID: "store-1",
+		AgentID: "store-1-agent-1",
+		Ledger:  LedgerConfig{Path: "tillsync-agent.db", LockTimeout: time.Second, Retention: 30 * 24 * time.Hour},
+		API:     APIConfig{Listen: "127.0.0.1:8080"},
+		Uplink: UplinkConfig{
+			Mode: UplinkMQTT, BrokerURL: "tcp://127.0.0.1:18830", TopicPrefix: syncproto.DefaultPrefix,
+			BatchSize: 200, Window: 4, AckTimeout: 10 * time.Second,
+		},
+		Log: LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// Validate returns every problem in c, each naming its key and value.
+func (c *Config) Validate() []string {
+	var p []string
+	add := func(key string, val any, msg string) {
+		p = append(p, fmt.Sprintf("%s: %q %s", key, fmt.Sprint(val), msg))
+	}
+	for key, id := range map[string]string{"chain_id": c.ChainID, "store_id": c.StoreID, "agent_id": c.AgentID} {
+		if err := syncproto.ValidID(id); err != nil {
+			add(key, id, "is not a valid id: "+err.Error())
+		}
+	}
+	if c.Ledger.Path == "" {
+		add("ledger.path", c.Ledger.Path, "is required")
+	}
+	if c.Ledger.LockTimeout <= 0 {
+		add("ledger.lock_timeout", c.Ledger.LockTimeout, "must be positive")
+	}
+	if c.Ledger.Retention < 0 {
+		add("ledger.retention", c.Ledger.Retention, "must not be negative")
+	}
+	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+		add("api.listen", c.API.Listen, "is not host:port")
+	}
+	switch c.Uplink.Mode {
+	case UplinkOff:
+	case UplinkMQTT:
+		p = append(p, c.Uplink.validate()...)
+	default:
+		add("uplink.mode", c.Uplink.Mode, "must be mqtt or off")
+	}
+	if _, err := parseLevel(c.Log.Level); err != nil {
+		add("log.level", c.Log.Level, "must be debug, info, warn or error")
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		add("log.format", c.Log.Format, "must be text or json")
+	}
+	return sorted(p)
+}
+
+func (u *UplinkConfig) validate() []string {
+	var p []string
+	add := func(key string, val any, msg string) {
+		p = append(p, fmt.Sprintf("%s: %q %s", key, fmt.Sprint(val), msg))
+	}
+	if pu, err := url.Parse(u.BrokerURL); err != nil || pu.Host == "" ||
+		(pu.Scheme != "tcp" && pu.Scheme != "ssl" && pu.Scheme != "tls" && pu.Scheme != "mqtt" && pu.Scheme != "mqtts" && pu.Scheme != "ws" && pu.Scheme != "wss") {
+		add("uplink.broker_url", u.BrokerURL, "must be a URL like tcp://host:port (tcp, ssl, tls, mqtt, mqtts, ws, wss)")
+	}
+	if _, err := syncproto.NewTopics(u.TopicPrefix, "x"); err != nil {
+		add("uplink.topic_prefix", u.TopicPrefix, "is not a valid topic prefix")
+	}
+	if u.BatchSize < 1 || u.BatchSize > 5000 {
+		add("uplink.batch_size", u.BatchSize, "must be 1 to 5000")
+	}
+	if u.Window < 1 || u.Window > 64 {
+		add("uplink.window", u.Window, "must be 1 to 64")
+	}
+	if u.AckTimeout < 100*time.Millisecond {
+		add("uplink.ack_timeout", u.AckTimeout, "must be at least 100ms")
+	}
+	return p
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// sorted sorts p in place (map iteration above is random) and returns it.
+func sorted(p []string) []string {
+	slices.Sort(p)
+	return p
+}
+
+// newLogger builds the process logger from the log section.
+func newLogger(c LogConfig) (*slog.Logger, error) {
+	level, err := parseLevel(c.Level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level %q: %w", c.Level, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(c.Format, "json") {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+}

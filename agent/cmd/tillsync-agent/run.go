@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/tillsync/tillsync/agent"
+	"github.com/tillsync/tillsync/agent/bolt"
+	agenthttp "github.com/tillsync/tillsync/agent/http"
+	"github.com/tillsync/tillsync/agent/mqtt"
+	"github.com/tillsync/tillsync/syncproto"
+)
+
+// compactEvery is how often acked journal entries past retention are
+// compacted; compactMax bounds one pass so it never holds the writer long.
+const (
+	compactEvery = 10 * time.Minute
+	compactMax   = 5000
+)
+
+// Main is the running agent, built from a Config. Tests reuse it.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	Ledger  *bolt.Ledger
+	Uplink  *mqtt.Uplink
+	Service *agent.Service
+	Server  *agenthttp.Server
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewMain returns a Main for cfg; nothing is opened until Run.
+func NewMain(cfg Config) *Main { return &Main{Config: cfg} }
+
+// Run opens the ledger, starts the uplink and the local API, and returns;
+// they run until Close. On error, call Close to release what was opened.
+func (m *Main) Run(ctx context.Context) error {
+	c := m.Config
+	if m.Logger == nil {
+		l, err := newLogger(c.Log)
+		if err != nil {
+			return err
+		}
+		m.Logger = l
+	}
+	m.Logger = m.Logger.With("store", c.StoreID, "agent", c.AgentID)
+
+	ledger, err := bolt.Open(c.Ledger.Path, bolt.Options{
+		StoreID: c.StoreID, AgentID: c.AgentID, LockTimeout: c.Ledger.LockTimeout,
+		Logger: m.Logger.With("component", "ledger"),
+	})
+	if err != nil {
+		return err // names the file and what to do
+	}
+	m.Ledger = ledger
+	m.Service = &agent.Service{
+		StoreID: c.StoreID, AgentID: c.AgentID, Ledger: ledger, Now: time.Now,
+		NewID: func() (string, error) {
+			id, err := uuid.NewV7()
+			return id.String(), err
+		},
+	}
+
+	ctx, m.cancel = context.WithCancel(ctx)
+	if c.Uplink.Mode == UplinkMQTT {
+		if err := m.startUplink(ctx); err != nil {
+			return err
+		}
+	}
+	m.Server = agenthttp.NewServer(m.Service, m.Logger.With("component", "api"))
+	if err := m.Server.Open(c.API.Listen); err != nil {
+		m.Server = nil
+		return err
+	}
+	if c.Ledger.Retention > 0 {
+		m.goRun(func() { m.compactLoop(ctx) })
+	}
+	m.Logger.Info("agent running", "api", m.Server.Addr(), "ledger", c.Ledger.Path,
+		"broker", c.Uplink.BrokerURL, "uplink", c.Uplink.Mode)
+	return nil
+}
+
+func (m *Main) startUplink(ctx context.Context) error {
+	c := m.Config
+	topics, err := syncproto.NewTopics(c.Uplink.TopicPrefix, c.ChainID)
+	if err != nil {
+		return fmt.Errorf("uplink topics: %w", err)
+	}
+	up, err := mqtt.NewUplink(mqtt.Config{
+		BrokerURL: c.Uplink.BrokerURL, Username: c.Uplink.Username, Password: c.Uplink.Password,
+		Topics: topics, StoreID: c.StoreID, AgentID: c.AgentID,
+		BatchSize: c.Uplink.BatchSize, Window: c.Uplink.Window, AckTimeout: c.Uplink.AckTimeout,
+		Now: time.Now, Logger: m.Logger.With("component", "uplink"),
+	}, m.Ledger)
+	if err != nil {
+		return fmt.Errorf("uplink: %w", err)
+	}
+	m.Uplink = up
+	m.Service.Uplink = up
+	m.goRun(func() {
+		if err := up.Run(ctx); err != nil {
+			m.Logger.Error("uplink stopped", "err", err)
+		}
+	})
+	return nil
+}
+
+func (m *Main) goRun(f func()) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		f()
+	}()
+}
+
+// compactLoop drops acked journal entries older than the retention.
+func (m *Main) compactLoop(ctx context.Context) {
+	t := time.NewTicker(compactEvery)
+	defer t.Stop()
+	for {
+		n, err := m.Ledger.Compact(ctx, time.Now().Add(-m.Config.Ledger.Retention), compactMax)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.Logger.Error("compact ledger", "err", err)
+		case n > 0:
+			m.Logger.Info("compacted ledger", "entries", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops the API (letting commits in progress finish), the uplink and
+// the background work, then closes the ledger.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Server != nil {
+		errs = append(errs, m.Server.Close())
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.Ledger != nil {
+		errs = append(errs, m.Ledger.Close())
+	}
+	return errors.Join(errs...)
+}

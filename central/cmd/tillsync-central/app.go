@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	centralhttp "github.com/tillsync/tillsync/central/http"
+	"github.com/tillsync/tillsync/central/mqtt"
+	"github.com/tillsync/tillsync/central/sqlite"
+	"github.com/tillsync/tillsync/syncproto"
+)
+
+// shutdownTimeout bounds how long Close waits for HTTP requests in flight.
+const shutdownTimeout = 10 * time.Second
+
+// Main is a running central, built from a Config. Tests reuse it.
+type Main struct {
+	Config Config
+	Logger *slog.Logger     // nil: a discarding logger
+	Now    func() time.Time // nil: time.Now
+
+	DB       *sqlite.DB
+	Broker   *mqtt.Broker // nil with an external broker
+	Ingester *mqtt.Ingester
+	Server   *centralhttp.Server
+}
+
+// NewMain returns a Main for cfg; nothing is opened until Run.
+func NewMain(cfg Config, logger *slog.Logger) *Main { return &Main{Config: cfg, Logger: logger} }
+
+// Run validates the config, opens the database, starts the embedded broker
+// (in embedded mode), the HQ API and the ingester, logs their addresses and
+// returns; they run until Close. On error it closes what it opened.
+func (m *Main) Run(ctx context.Context) error {
+	if problems := m.Config.Validate(); len(problems) > 0 {
+		return fmt.Errorf("invalid config: %s", problems)
+	}
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if err := m.start(ctx); err != nil {
+		return errors.Join(err, m.Close())
+	}
+	m.Logger.Info("central running", "instance", m.Config.InstanceID, "chain", m.Config.ChainID,
+		"broker", m.brokerURL(), "http", m.Server.Addr(), "database", m.DB.Path())
+	return nil
+}
+
+func (m *Main) start(ctx context.Context) error {
+	c := m.Config
+	topics, err := syncproto.NewTopics(c.Broker.TopicPrefix, c.ChainID)
+	if err != nil {
+		return fmt.Errorf("topics: %w", err)
+	}
+	if m.DB, err = sqlite.Open(c.Database.Path, sqlite.Options{
+		Logger: m.Logger.With("component", "database"), Now: m.Now,
+	}); err != nil {
+		return err
+	}
+	if c.Broker.Mode == BrokerEmbedded {
+		if m.Broker, err = mqtt.StartBroker(c.Broker.Listen, m.Logger.With("component", "broker")); err != nil {
+			return err
+		}
+	}
+	m.Server = centralhttp.NewServer(m.DB, m.Logger)
+	if err := m.Server.Open(c.HTTP.Listen); err != nil {
+		return err
+	}
+	m.Ingester, err = mqtt.NewIngester(mqtt.IngesterConfig{
+		BrokerURL: m.brokerURL(), InstanceID: c.InstanceID, Username: c.Broker.Username,
+		Password: c.Broker.Password, Topics: topics, SharedGroup: c.Broker.SharedGroup,
+		Workers: c.Ingest.Workers, QueueSize: c.Ingest.QueueSize, AckTimeout: c.Ingest.AckTimeout,
+		Now: m.Now, Logger: m.Logger,
+	}, m.DB)
+	if err != nil {
+		return err
+	}
+	return m.Ingester.Start(ctx)
+}
+
+// brokerURL is where the ingester connects: the embedded broker's actual
+// address, or the configured external broker.
+func (m *Main) brokerURL() string {
+	if m.Broker != nil {
+		return m.Broker.URL()
+	}
+	return m.Config.Broker.URL
+}
+
+// Close stops the ingester first (the batch each worker holds is stored
+// and acked), then the API, the broker and the database. It returns every
+// error met and is safe after a failed Run.
+func (m *Main) Close() error {
+	var errs []error
+	if m.Ingester != nil {
+		m.Ingester.Close()
+	}
+	if m.Server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		errs = append(errs, m.Server.Close(ctx))
+		cancel()
+	}
+	if m.Broker != nil {
+		errs = append(errs, m.Broker.Close())
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/tillsync/tillsync/central/mqtt"
+	"github.com/tillsync/tillsync/syncproto"
+)
+
+// Config is central's whole configuration, as read from the config file,
+// TILLSYNC_* environment variables and flags (in rising precedence).
+type Config struct {
+	ChainID string `mapstructure:"chain_id"`
+	// InstanceID names this central process; the MQTT client id is
+	// tillsync-central-<instance_id>, so every instance needs its own.
+	InstanceID string         `mapstructure:"instance_id"`
+	Broker     BrokerConfig   `mapstructure:"broker"`
+	Database   DatabaseConfig `mapstructure:"database"`
+	HTTP       HTTPConfig     `mapstructure:"http"`
+	Ingest     IngestConfig   `mapstructure:"ingest"`
+	Log        LogConfig      `mapstructure:"log"`
+}
+
+// BrokerConfig is the MQTT section.
+type BrokerConfig struct {
+	Mode        string `mapstructure:"mode"`   // BrokerEmbedded or BrokerExternal
+	Listen      string `mapstructure:"listen"` // embedded broker's TCP address
+	URL         string `mapstructure:"url"`    // external broker, tcp://host:port
+	Username    string `mapstructure:"username"`
+	Password    string `mapstructure:"password"`
+	TopicPrefix string `mapstructure:"topic_prefix"`
+	SharedGroup string `mapstructure:"shared_group"` // "" = plain subscription
+}
+
+// DatabaseConfig is the database section.
+type DatabaseConfig struct {
+	Driver string `mapstructure:"driver"` // DriverSQLite
+	Path   string `mapstructure:"path"`
+}
+
+// HTTPConfig is the HQ API section.
+type HTTPConfig struct {
+	Listen string `mapstructure:"listen"`
+}
+
+// IngestConfig tunes the batch ingester.
+type IngestConfig struct {
+	Workers    int           `mapstructure:"workers"`
+	QueueSize  int           `mapstructure:"queue_size"`
+	AckTimeout time.Duration `mapstructure:"ack_timeout"`
+}
+
+// LogConfig is the logging section.
+type LogConfig struct {
+	Level  string `mapstructure:"level"`  // debug, info, warn, error
+	Format string `mapstructure:"format"` // text or json
+}
+
+// Broker modes and database drivers.
+const (
+	BrokerEmbedded = "embedded"
+	BrokerExternal = "external"
+	DriverSQLite   = "sqlite"
+)
+
+// DefaultConfig returns the configuration used for every key the file,
+// environment and flags leave unset.
+func DefaultConfig() Config {
+	return Config{
+		ChainID:    "demo",
+		InstanceID: "main",
+		// 18830, not 1883: a system Mosquitto often owns 1883.
+		Broker:   BrokerConfig{Mode: BrokerEmbedded, Listen: "127.0.0.1:18830", TopicPrefix: syncproto.DefaultPrefix},
+		Database: DatabaseConfig{Driver: DriverSQLite, Path: "tillsync-central.db"},
+		HTTP:     HTTPConfig{Listen: "127.0.0.1:8090"},
+		Ingest: IngestConfig{
+			Workers: mqtt.DefaultWorkers, QueueSize: mqtt.DefaultQueueSize, AckTimeout: mqtt.DefaultAckTimeout,
+		},
+		Log: LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// problems collects validation problems, each naming its key and value.
+type problems []string
+
+func (p *problems) add(key string, val any, msg string) {
+	*p = append(*p, fmt.Sprintf("%s: %q %s", key, fmt.Sprint(val), msg))
+}
+
+// Validate returns every problem in c, sorted, each naming its key and
+// value; none means c is usable.
+func (c *Config) Validate() []string {
+	var p problems
+	if err := syncproto.ValidID(c.ChainID); err != nil {
+		p.add("chain_id", c.ChainID, "is not a valid id: "+err.Error())
+	}
+	if err := syncproto.ValidID(c.InstanceID); err != nil {
+		p.add("instance_id", c.InstanceID, "is not a valid id: "+err.Error())
+	}
+	c.Broker.validate(&p)
+	if c.Database.Driver != DriverSQLite {
+		p.add("database.driver", c.Database.Driver, "must be sqlite (postgres is not supported yet)")
+	}
+	if c.Database.Path == "" {
+		p.add("database.path", c.Database.Path, "is required")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		p.add("http.listen", c.HTTP.Listen, "is not host:port")
+	}
+	if c.Ingest.Workers < 1 || c.Ingest.Workers > 64 {
+		p.add("ingest.workers", c.Ingest.Workers, "must be 1 to 64")
+	}
+	if c.Ingest.QueueSize < 1 || c.Ingest.QueueSize > 100000 {
+		p.add("ingest.queue_size", c.Ingest.QueueSize, "must be 1 to 100000")
+	}
+	if c.Ingest.AckTimeout < 100*time.Millisecond {
+		p.add("ingest.ack_timeout", c.Ingest.AckTimeout, "must be at least 100ms")
+	}
+	if _, err := parseLevel(c.Log.Level); err != nil {
+		p.add("log.level", c.Log.Level, "must be debug, info, warn or error")
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		p.add("log.format", c.Log.Format, "must be text or json")
+	}
+	slices.Sort(p)
+	return p
+}
+
+func (b *BrokerConfig) validate(p *problems) {
+	switch b.Mode {
+	case BrokerEmbedded:
+		if _, _, err := net.SplitHostPort(b.Listen); err != nil {
+			p.add("broker.listen", b.Listen, "is not host:port")
+		}
+		if b.URL != "" {
+			p.add("broker.url", b.URL, "is only used with broker.mode external; set the mode or clear the url")
+		}
+	case BrokerExternal:
+		if u, err := url.Parse(b.URL); err != nil || u.Host == "" || !slices.Contains(
+			[]string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}, u.Scheme) {
+			p.add("broker.url", b.URL, "must be a URL like tcp://host:port (tcp, ssl, tls, mqtt, mqtts, ws, wss)")
+		}
+	default:
+		p.add("broker.mode", b.Mode, "must be embedded or external")
+	}
+	if b.Password != "" && b.Username == "" {
+		p.add("broker.username", b.Username, "is required when broker.password is set")
+	}
+	if _, err := syncproto.NewTopics(b.TopicPrefix, "x"); err != nil {
+		p.add("broker.topic_prefix", b.TopicPrefix, "is not a valid topic prefix")
+	}
+	if b.SharedGroup != "" {
+		if err := syncproto.ValidID(b.SharedGroup); err != nil {
+			p.add("broker.shared_group", b.SharedGroup, "is not a valid group name: "+err.Error())
+		}
+	}
+}
+
+// brokerURL is the URL the ingester connects to.
+func (c *Config) brokerURL(embedded string) string {
+	if c.Broker.Mode == BrokerEmbedded {
+		return "tcp://" + embedded
+	}
+	return c.Broker.URL
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// newLogger builds the process logger from the log section, writing to w.
+func newLogger(c LogConfig, w io.Writer) (*slog.Logger, error) {
+	level, err := parseLevel(c.Level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level %q: %w", c.Level, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}

@@ -1,0 +1,136 @@
+package central
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/tillsync/tillsync/syncproto"
+)
+
+// Quarantine reason codes. A quarantined event's reason is "code: detail";
+// the code is stable for dashboards and alerts, the detail is for people.
+const (
+	// ReasonUnknownKind: the event's payload is of a kind this build does
+	// not know (a newer agent); it can be re-applied after an upgrade.
+	ReasonUnknownKind = "unknown_kind"
+	// ReasonBadData: the event is of a known kind but its content breaks a
+	// rule (line totals, negative quantities, ids that do not match).
+	ReasonBadData = "bad_data"
+	// ReasonSaleIDConflict: the sale id is already stored under another
+	// (agent, seq) — a till that reused an id, or a journal copied to a
+	// second agent.
+	ReasonSaleIDConflict = "sale_id_conflict"
+	// ReasonEventIDConflict: the event id is already stored under another
+	// (agent, seq).
+	ReasonEventIDConflict = "event_id_conflict"
+	// ReasonSeqConflict: the agent's seq is already stored with another
+	// event id — an agent whose journal was reset without re-provisioning.
+	ReasonSeqConflict = "seq_conflict"
+)
+
+// Event kinds as stored with each event.
+const (
+	KindSaleCommitted = "sale_committed"
+	KindUnknown       = "unknown"
+)
+
+// maxIDLen bounds the ids central stores (sale, lane, receipt, card).
+const maxIDLen = 64
+
+// Reason formats a quarantine reason from a code and a detail.
+func Reason(code, format string, args ...any) string {
+	return code + ": " + fmt.Sprintf(format, args...)
+}
+
+// EventKind returns the kind name central stores with ev.
+func EventKind(ev *syncproto.Event) string {
+	if ev.GetSaleCommitted() != nil {
+		return KindSaleCommitted
+	}
+	return KindUnknown
+}
+
+// EventSale returns the sale carried by ev, an event of batch b that passed
+// ValidateBatch, checked for everything central needs before applying it.
+// When ev cannot be applied it returns a nil sale and the quarantine reason
+// (see Reason and the Reason... codes); it never returns both.
+func EventSale(b *syncproto.Batch, ev *syncproto.Event, receivedAt time.Time) (*Sale, string) {
+	if ev.GetEventId() == "" {
+		return nil, Reason(ReasonBadData, "event seq %d has no event_id", ev.GetSeq())
+	}
+	if err := syncproto.ValidateEvent(ev); err != nil {
+		if errors.Is(err, syncproto.ErrUnknownKind) {
+			return nil, Reason(ReasonUnknownKind, "%v", err)
+		}
+		return nil, Reason(ReasonBadData, "%v", err)
+	}
+	sc := ev.GetSaleCommitted()
+	if reason := checkSaleHeader(b, ev, sc); reason != "" {
+		return nil, reason
+	}
+	s := &Sale{
+		ID: sc.GetSaleId(), AgentID: b.GetAgentId(), Seq: ev.GetSeq(), StoreID: sc.GetStoreId(),
+		LaneID: sc.GetLaneId(), ReceiptNo: sc.GetReceiptNo(), TotalFen: sc.GetTotalFen(),
+		MemberCard:    sc.GetMemberCard(),
+		AgentWallTime: time.UnixMilli(sc.GetAgentWallTimeMs()).UTC(),
+		ReceivedAt:    receivedAt.UTC(),
+	}
+	var sum int64
+	for i, l := range sc.GetLines() {
+		lt, reason := checkLine(i, l)
+		if reason != "" {
+			return nil, reason
+		}
+		if sum > math.MaxInt64-lt {
+			return nil, Reason(ReasonBadData, "sale %s: total overflows", s.ID)
+		}
+		sum += lt
+		s.Lines = append(s.Lines, SaleLine{
+			No: int(l.GetLineNo()), SKU: l.GetSku(), Barcode: l.GetBarcode(), Name: l.GetName(),
+			QuantityMilli: l.GetQuantityMilli(), UnitPriceFen: l.GetUnitPriceFen(), LineTotalFen: lt,
+		})
+	}
+	if sum != s.TotalFen {
+		return nil, Reason(ReasonBadData, "sale %s: total_fen %d but lines sum to %d", s.ID, s.TotalFen, sum)
+	}
+	return s, ""
+}
+
+func checkSaleHeader(b *syncproto.Batch, ev *syncproto.Event, sc *syncproto.SaleCommitted) string {
+	id := sc.GetSaleId()
+	switch {
+	case id == "" || len(id) > maxIDLen:
+		return Reason(ReasonBadData, "event seq %d: sale_id %q is empty or longer than %d", ev.GetSeq(), id, maxIDLen)
+	case sc.GetAgentSeq() != ev.GetSeq():
+		return Reason(ReasonBadData, "sale %s: agent_seq %d but event seq %d", id, sc.GetAgentSeq(), ev.GetSeq())
+	case sc.GetStoreId() != b.GetStoreId():
+		return Reason(ReasonBadData, "sale %s: store %q but batch store %q", id, sc.GetStoreId(), b.GetStoreId())
+	case len(sc.GetLines()) == 0:
+		return Reason(ReasonBadData, "sale %s has no lines", id)
+	case len(sc.GetLaneId()) > maxIDLen || len(sc.GetReceiptNo()) > maxIDLen || len(sc.GetMemberCard()) > maxIDLen:
+		return Reason(ReasonBadData, "sale %s: lane, receipt or card longer than %d", id, maxIDLen)
+	}
+	return ""
+}
+
+// checkLine returns the line's total after checking it against the wire
+// contract: line_total_fen = round_half_up(quantity_milli × unit_price_fen
+// / 1000), with no negative quantity or price (returns are their own kind).
+func checkLine(i int, l *syncproto.SaleLine) (int64, string) {
+	q, p := l.GetQuantityMilli(), l.GetUnitPriceFen()
+	switch {
+	case q < 0:
+		return 0, Reason(ReasonBadData, "line %d: quantity_milli %d is negative", i+1, q)
+	case p < 0:
+		return 0, Reason(ReasonBadData, "line %d: unit_price_fen %d is negative", i+1, p)
+	case p != 0 && q > (math.MaxInt64-500)/p:
+		return 0, Reason(ReasonBadData, "line %d: quantity_milli %d × unit_price_fen %d overflows", i+1, q, p)
+	}
+	want := (q*p + 500) / 1000
+	if l.GetLineTotalFen() != want {
+		return 0, Reason(ReasonBadData, "line %d: line_total_fen %d, want %d", i+1, l.GetLineTotalFen(), want)
+	}
+	return want, ""
+}

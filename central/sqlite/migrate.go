@@ -1,0 +1,147 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/tillsync/tillsync/central"
+)
+
+// migrations are applied in order; migrations[i] brings the schema to
+// version i+1. Append only: a released migration is never edited.
+var migrations = []string{
+	// 1: events, derived sales, per-store totals, quarantine, agents.
+	`
+CREATE TABLE events (
+	agent_id      TEXT    NOT NULL,
+	seq           INTEGER NOT NULL,
+	event_id      TEXT    UNIQUE, -- NULL when missing or taken (quarantined)
+	store_id      TEXT    NOT NULL,
+	kind          TEXT    NOT NULL,
+	agent_wall_ms INTEGER NOT NULL,
+	received_ms   INTEGER NOT NULL,
+	payload       BLOB    NOT NULL,
+	PRIMARY KEY (agent_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE sales (
+	sale_id       TEXT    PRIMARY KEY,
+	agent_id      TEXT    NOT NULL,
+	seq           INTEGER NOT NULL,
+	store_id      TEXT    NOT NULL,
+	lane_id       TEXT    NOT NULL,
+	receipt_no    TEXT    NOT NULL,
+	total_fen     INTEGER NOT NULL,
+	member_card   TEXT    NOT NULL,
+	agent_wall_ms INTEGER NOT NULL,
+	received_ms   INTEGER NOT NULL,
+	FOREIGN KEY (agent_id, seq) REFERENCES events (agent_id, seq)
+);
+CREATE INDEX sales_store ON sales (store_id);
+
+CREATE TABLE sale_lines (
+	sale_id        TEXT    NOT NULL REFERENCES sales (sale_id),
+	position       INTEGER NOT NULL, -- index in the event; line_no is the till's and may repeat
+	line_no        INTEGER NOT NULL,
+	sku            TEXT    NOT NULL,
+	barcode        TEXT    NOT NULL,
+	name           TEXT    NOT NULL,
+	quantity_milli INTEGER NOT NULL,
+	unit_price_fen INTEGER NOT NULL,
+	line_total_fen INTEGER NOT NULL,
+	PRIMARY KEY (sale_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE store_totals (
+	store_id  TEXT    PRIMARY KEY,
+	sales     INTEGER NOT NULL,
+	total_fen INTEGER NOT NULL
+);
+
+CREATE TABLE quarantine (
+	id          INTEGER PRIMARY KEY,
+	agent_id    TEXT    NOT NULL,
+	seq         INTEGER NOT NULL,
+	event_id    TEXT    NOT NULL, -- '' when the event had none
+	store_id    TEXT    NOT NULL,
+	reason      TEXT    NOT NULL,
+	payload     BLOB    NOT NULL,
+	received_ms INTEGER NOT NULL,
+	UNIQUE (agent_id, seq, event_id) -- a redelivery quarantines nothing new
+);
+
+CREATE TABLE agents (
+	agent_id         TEXT    PRIMARY KEY,
+	store_id         TEXT    NOT NULL,
+	last_received_ms INTEGER NOT NULL,
+	max_skew_ms      INTEGER NOT NULL
+);
+`,
+}
+
+// migrate brings the schema to len(migrations) in one transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate %q: begin: %w", db.path, err)
+	}
+	defer rollback(tx, db.logger)
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate %q: %w", db.path, err)
+	}
+	have, err := schemaVersion(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("migrate %q: %w", db.path, err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("database %q has schema version %d, this build knows up to %d: %w",
+			db.path, have, len(migrations), central.ErrSchemaTooNew)
+	}
+	for v := have + 1; v <= len(migrations); v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			return fmt.Errorf("migrate %q to version %d: %w", db.path, v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)`,
+			v, db.now().UnixMilli()); err != nil {
+			return fmt.Errorf("migrate %q to version %d: %w", db.path, v, err)
+		}
+		db.logger.Info("migrated database", "path", db.path, "version", v)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate %q: commit: %w", db.path, err)
+	}
+	return nil
+}
+
+// checkVersion fails unless a read-only database is exactly at the schema
+// version this build writes.
+func (db *DB) checkVersion(ctx context.Context) error {
+	have, err := schemaVersion(ctx, db.read)
+	if err != nil {
+		return fmt.Errorf("database %q: %w", db.path, err)
+	}
+	switch {
+	case have > len(migrations):
+		return fmt.Errorf("database %q has schema version %d, this build knows up to %d: %w",
+			db.path, have, len(migrations), central.ErrSchemaTooNew)
+	case have < len(migrations):
+		return fmt.Errorf("database %q has schema version %d, this build needs %d: %w",
+			db.path, have, len(migrations), central.ErrSchemaTooOld)
+	}
+	return nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func schemaVersion(ctx context.Context, q querier) (int, error) {
+	var v int
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}

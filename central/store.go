@@ -1,0 +1,78 @@
+package central
+
+import (
+	"context"
+	"time"
+
+	"github.com/tillsync/tillsync/syncproto"
+)
+
+// StoreSales is the running total of one store's sales.
+type StoreSales struct {
+	StoreID  string
+	Sales    int64
+	TotalFen int64
+}
+
+// AgentSync is how far central holds one agent's journal.
+type AgentSync struct {
+	AgentID string
+	StoreID string
+	// Events is the number of the agent's events stored (applied or
+	// quarantined).
+	Events int64
+	// MaxSeq is the highest seq stored.
+	MaxSeq uint64
+	// ContiguousThrough is the highest seq with every seq ≤ it stored; a
+	// value below MaxSeq means a gap that the agent's resend should fill.
+	ContiguousThrough uint64
+	// LastReceivedAt is central's clock at the latest batch.
+	LastReceivedAt time.Time
+	// MaxClockSkew is the largest |central receive time − agent send time|
+	// seen over the agent's batches. It includes transit and broker queueing
+	// delay, so it is an upper bound on the clock difference (DESIGN §5.7).
+	MaxClockSkew time.Duration
+}
+
+// IngestResult counts what one IngestBatch did with the batch's events.
+// Applied + Duplicates + Quarantined is the number of events in the batch.
+type IngestResult struct {
+	Applied     int // stored and applied for the first time
+	Duplicates  int // already stored by an earlier delivery; nothing changed
+	Quarantined int // stored for the first time in quarantine with a reason
+}
+
+// QuarantinedEvent is an event central stored but could not apply. Its
+// payload is kept in the database so it can be re-applied after a fix.
+type QuarantinedEvent struct {
+	AgentID    string
+	StoreID    string
+	Seq        uint64
+	EventID    string
+	Reason     string // "code: detail", code one of the Reason... constants
+	ReceivedAt time.Time
+}
+
+// Store is central's database. Implementations are safe for concurrent use,
+// including by several central processes sharing one database (DESIGN §7).
+type Store interface {
+	// IngestBatch stores every event of b in one transaction and applies
+	// each one not seen before, exactly once, whatever order and however
+	// often batches arrive. An event that cannot be applied is stored in
+	// quarantine with its reason and counted, not returned as an error. It
+	// fails with EINVALID for a batch that fails ValidateBatch, and with an
+	// internal error when nothing was committed; a nil error means every
+	// event is durable and the batch may be acked.
+	IngestBatch(ctx context.Context, b *syncproto.Batch, receivedAt time.Time) (IngestResult, error)
+	// Sale returns the sale with id, or an ENOTFOUND *Error.
+	Sale(ctx context.Context, id string) (*Sale, error)
+	// SalesByStore returns every store's totals ordered by store id.
+	SalesByStore(ctx context.Context) ([]StoreSales, error)
+	// Agents returns the sync status of every agent that sent a batch,
+	// ordered by store id then agent id.
+	Agents(ctx context.Context) ([]AgentSync, error)
+	// Quarantined returns up to limit quarantined events, oldest first.
+	Quarantined(ctx context.Context, limit int) ([]QuarantinedEvent, error)
+	// Close releases the database.
+	Close() error
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the speed benchmarks, each next to its raw baseline measured in the
+# same run:
+#   agent/bolt  BenchmarkCommitSale vs BenchmarkRawBoltCommit (durable sale commit, p50/p99)
+#               BenchmarkCommitSaleParallel (group commit across lanes)
+#   agent/mqtt  BenchmarkUplink_Drain (10,000 queued sales until all acked) vs BenchmarkRawPublish
+# Extra arguments go to go test (e.g. -count 5 for benchstat).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+need_go
+need_packages gcc libc6-dev
+go test -run '^$' -bench 'CommitSale|RawBoltCommit' -benchtime 2000x "$@" ./agent/bolt/
+go test -run '^$' -bench 'Uplink_Drain|RawPublish' -benchtime 3x "$@" ./agent/mqtt/
