@@ -4,6 +4,7 @@
 #   agent/bolt  BenchmarkCommitSale vs BenchmarkRawBoltCommit (durable sale commit, p50/p99)
 #               BenchmarkCommitSaleParallel (group commit across lanes)
 #   agent/mqtt  BenchmarkUplink_Drain (10,000 queued sales until all acked) vs BenchmarkRawPublish
+#   scripts/e2e BenchmarkBacklogDrain (the real binaries: 10,000 sales recorded offline, then synced to central)
 # Extra arguments go to go test (e.g. -count 5 for benchstat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,3 +13,4 @@ need_go
 need_packages gcc libc6-dev
 go test -run '^$' -bench 'CommitSale|RawBoltCommit' -benchtime 2000x "$@" ./agent/bolt/
 go test -run '^$' -bench 'Uplink_Drain|RawPublish' -benchtime 3x "$@" ./agent/mqtt/
+go test -run '^$' -bench BacklogDrain -benchtime 1x "$@" ./scripts/e2e/

@@ -33,7 +33,7 @@ type centralOpts struct {
 	brokerAddr string
 }
 
-func startCentral(t *testing.T, o centralOpts) *central {
+func startCentral(t testing.TB, o centralOpts) *central {
 	t.Helper()
 	if o.httpAddr == "" {
 		o.httpAddr = freeAddr(t)
@@ -62,7 +62,7 @@ func startCentral(t *testing.T, o centralOpts) *central {
 
 // restart kills central with SIGKILL and starts it again on the same
 // addresses and database.
-func (c *central) restart(t *testing.T, dir string) {
+func (c *central) restart(t testing.TB, dir string) {
 	t.Helper()
 	c.kill(t)
 	c.proc = start(t, dir, "central", bins.central, c.env, "run")
@@ -93,7 +93,7 @@ func agentEnv(dir, storeID, agentID, apiAddr, brokerURL string) []string {
 	}
 }
 
-func startAgent(t *testing.T, dir, storeID, agentID, brokerURL string) *agentProc {
+func startAgent(t testing.TB, dir, storeID, agentID, brokerURL string) *agentProc {
 	t.Helper()
 	addr := freeAddr(t)
 	a := &agentProc{api: "http://" + addr, storeID: storeID, agentID: agentID, dir: dir,
@@ -102,7 +102,7 @@ func startAgent(t *testing.T, dir, storeID, agentID, brokerURL string) *agentPro
 	return a
 }
 
-func (a *agentProc) launch(t *testing.T) {
+func (a *agentProc) launch(t testing.TB) {
 	t.Helper()
 	a.proc = start(t, a.dir, a.agentID, bins.agent, a.env, "run")
 	waitFor(t, 60*time.Second, a.agentID+" to serve /healthz", func() bool { return healthy(a.api) })
@@ -110,7 +110,7 @@ func (a *agentProc) launch(t *testing.T) {
 
 // checkLedger runs "tillsync-agent ledger check" on the stopped agent's
 // ledger file and fails the test if the file is not sound.
-func (a *agentProc) checkLedger(t *testing.T) {
+func (a *agentProc) checkLedger(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command(bins.agent, "ledger", "check")
 	cmd.Env = append(os.Environ(), a.env...)
@@ -127,7 +127,7 @@ type agentStatus struct {
 	OutboxDepth  uint64 `json:"outbox_depth"`
 }
 
-func (a *agentProc) status(t *testing.T) agentStatus {
+func (a *agentProc) status(t testing.TB) agentStatus {
 	t.Helper()
 	var st agentStatus
 	if code, err := getJSON(a.api+"/v1/status", &st); err != nil || code != http.StatusOK {
@@ -145,7 +145,7 @@ type sale struct {
 
 // newSale returns a random sale with a client-chosen UUID (so a retry after
 // a lost answer is safe) of 1–4 lines, one of them weighed.
-func newSale(t *testing.T, lane string) sale {
+func newSale(t testing.TB, lane string) sale {
 	t.Helper()
 	id := uuid7(t)
 	n := 1 + randInt(t, 4)
@@ -174,7 +174,7 @@ const (
 	uncertain                // no answer: it may or may not be committed
 )
 
-func postSale(ctx context.Context, t *testing.T, api string, s sale) outcome {
+func postSale(ctx context.Context, t testing.TB, api string, s sale) outcome {
 	code, body, err := postJSON(ctx, api+"/v1/sales", s.body)
 	switch {
 	case err != nil:
@@ -216,7 +216,7 @@ func (b *ledgerBook) record(s sale, o outcome) {
 }
 
 // sellUntil posts sales from lanes concurrent clients until ctx ends.
-func sellUntil(ctx context.Context, t *testing.T, api string, lanes int, book *ledgerBook) {
+func sellUntil(ctx context.Context, t testing.TB, api string, lanes int, book *ledgerBook) {
 	var wg sync.WaitGroup
 	for l := 1; l <= lanes; l++ {
 		wg.Add(1)
@@ -232,7 +232,7 @@ func sellUntil(ctx context.Context, t *testing.T, api string, lanes int, book *l
 }
 
 // sellN posts n sales one after another and records them.
-func sellN(t *testing.T, api string, n int, book *ledgerBook) {
+func sellN(t testing.TB, api string, n int, book *ledgerBook) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		s := newSale(t, "lane-1")
@@ -245,7 +245,7 @@ func sellN(t *testing.T, api string, n int, book *ledgerBook) {
 
 // settleUncertain re-posts every uncertain sale with its own id: the agent
 // either commits it now or answers with the sale it had committed before.
-func (b *ledgerBook) settleUncertain(t *testing.T, api string) {
+func (b *ledgerBook) settleUncertain(t testing.TB, api string) {
 	t.Helper()
 	b.mu.Lock()
 	pending := make([]sale, 0, len(b.uncertain))
@@ -270,7 +270,7 @@ func (b *ledgerBook) total() (n int, fen int64) {
 	return len(b.confirmed), fen
 }
 
-func randInt(t *testing.T, n int) int {
+func randInt(t testing.TB, n int) int {
 	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
 	if err != nil {
 		t.Fatal(err)
@@ -279,7 +279,7 @@ func randInt(t *testing.T, n int) int {
 }
 
 // uuid7 returns a random UUIDv7 (RFC 9562 §5.7) in canonical form.
-func uuid7(t *testing.T) string {
+func uuid7(t testing.TB) string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)

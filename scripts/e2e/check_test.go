@@ -21,7 +21,7 @@ type centralStore struct {
 	TotalFen int64  `json:"total_fen"`
 }
 
-func (c *central) agent(t *testing.T, id string) (centralAgent, bool) {
+func (c *central) agent(t testing.TB, id string) (centralAgent, bool) {
 	t.Helper()
 	var out struct {
 		Agents []centralAgent `json:"agents"`
@@ -38,7 +38,7 @@ func (c *central) agent(t *testing.T, id string) (centralAgent, bool) {
 	return centralAgent{}, false
 }
 
-func (c *central) store(t *testing.T, id string) centralStore {
+func (c *central) store(t testing.TB, id string) centralStore {
 	t.Helper()
 	var out struct {
 		Stores []centralStore `json:"stores"`
@@ -59,7 +59,7 @@ func (c *central) store(t *testing.T, id string) centralStore {
 // agent once and with no gap, every sale the test had confirmed is there
 // with its total, and the store's count and sum equal the test's book
 // (this test runs one agent per store).
-func checkExactlyOnce(t *testing.T, c *central, a *agentProc, book *ledgerBook) {
+func checkExactlyOnce(t testing.TB, c *central, a *agentProc, book *ledgerBook) {
 	t.Helper()
 	waitFor(t, syncTimeout, a.agentID+" outbox to drain", func() bool {
 		st := a.status(t)

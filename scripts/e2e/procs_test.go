@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +21,13 @@ import (
 var bins struct{ agent, central string }
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	// Tests run the binaries with the race detector; benchmarks without it,
+	// so that they measure the product and not the detector.
+	buildFlags := []string{"-race"}
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+		buildFlags = nil
+	}
 	dir, err := os.MkdirTemp("", "tillsync-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -35,7 +43,7 @@ func TestMain(m *testing.M) {
 		} {
 			// The race detector is on in the binaries too: a race in a
 			// process under kill -9 load is found here or nowhere.
-			cmd := exec.Command("go", "build", "-race", "-o", out, pkg)
+			cmd := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", out, pkg)...)
 			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 			if err := cmd.Run(); err != nil {
 				fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
@@ -48,7 +56,7 @@ func TestMain(m *testing.M) {
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -70,7 +78,7 @@ type proc struct {
 }
 
 // start runs bin with env added to the environment, logging to dir/name-N.log.
-func start(t *testing.T, dir, name, bin string, env []string, args ...string) *proc {
+func start(t testing.TB, dir, name, bin string, env []string, args ...string) *proc {
 	t.Helper()
 	logPath := filepath.Join(dir, fmt.Sprintf("%s-%d.log", name, time.Now().UnixNano()))
 	f, err := os.Create(logPath)
@@ -103,7 +111,7 @@ func start(t *testing.T, dir, name, bin string, env []string, args ...string) *p
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (p *proc) kill(t *testing.T) {
+func (p *proc) kill(t testing.TB) {
 	t.Helper()
 	select {
 	case <-p.done:
@@ -117,7 +125,7 @@ func (p *proc) kill(t *testing.T) {
 }
 
 // stop sends SIGINT (a graceful stop) and waits up to 20 s, then kills.
-func (p *proc) stop(t *testing.T) {
+func (p *proc) stop(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Logf("interrupt %s: %v", p.name, err)
@@ -144,14 +152,14 @@ func tail(path string, n int) string {
 
 // waitFor polls cond every 50 ms until it returns true or timeout passes.
 // There are no timing assertions: the timeout only bounds a hung test.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
