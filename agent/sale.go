@@ -37,7 +37,37 @@ type Sale struct {
 	Lines      []Line
 	TotalFen   int64
 	MemberCard string // card number presented; "" for an anonymous sale
+
+	// Loyalty (zero for an anonymous sale).
+	MemberID        string // "" for a card the store did not know
+	Tier            string
+	MemberSavingFen int64
+	Points          []PointsEntry // earned (pending) and redeemed, committed with the sale
+	Tenders         []Tender
+	ChangeFen       int64
+	PolicyVersion   uint64
+	CatalogVersion  uint64
 }
+
+// Tender is one way the customer paid.
+type Tender struct {
+	Kind      TenderKind
+	AmountFen int64
+	// Reference is the bank-card terminal's reference, never a card number.
+	Reference string
+	// Points spent, for TenderPoints.
+	Points int64
+}
+
+// TenderKind is how a tender was paid.
+type TenderKind int
+
+// Tender kinds (syncproto.Tender_Kind has the same values).
+const (
+	TenderCash     TenderKind = 1
+	TenderBankCard TenderKind = 2
+	TenderPoints   TenderKind = 3
+)
 
 // Line is one line of a sale.
 type Line struct {
@@ -48,6 +78,14 @@ type Line struct {
 	QuantityMilli int64
 	UnitPriceFen  int64
 	LineTotalFen  int64
+
+	Category            string
+	RegularUnitPriceFen int64 // shelf price when a member price applied, else 0
+	MemberSavingFen     int64
+	RewardID            string // a gift taken for points
+	PointsEarned        int64  // this line's share of the sale's earned points
+	PointsEligible      bool
+	PointsMultiplier    int64 // hundredths, 0 = ×1
 }
 
 // LineTotal returns quantity × unit price in fen, rounded half up to the

@@ -32,6 +32,65 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type PointsEntry_Kind int32
+
+const (
+	PointsEntry_KIND_UNSPECIFIED PointsEntry_Kind = 0
+	// KIND_EARN: points earned by a sale, pending until available_at_ms.
+	PointsEntry_KIND_EARN PointsEntry_Kind = 1
+	// KIND_REDEEM: points spent as tender or on a reward (negative).
+	PointsEntry_KIND_REDEEM PointsEntry_Kind = 2
+	// KIND_REVERSE_EARN: earned points taken back by a return (negative).
+	PointsEntry_KIND_REVERSE_EARN PointsEntry_Kind = 3
+	// KIND_REFUND_REDEEM: points that paid for returned goods, given back.
+	PointsEntry_KIND_REFUND_REDEEM PointsEntry_Kind = 4
+)
+
+// Enum value maps for PointsEntry_Kind.
+var (
+	PointsEntry_Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "KIND_EARN",
+		2: "KIND_REDEEM",
+		3: "KIND_REVERSE_EARN",
+		4: "KIND_REFUND_REDEEM",
+	}
+	PointsEntry_Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED":   0,
+		"KIND_EARN":          1,
+		"KIND_REDEEM":        2,
+		"KIND_REVERSE_EARN":  3,
+		"KIND_REFUND_REDEEM": 4,
+	}
+)
+
+func (x PointsEntry_Kind) Enum() *PointsEntry_Kind {
+	p := new(PointsEntry_Kind)
+	*p = x
+	return p
+}
+
+func (x PointsEntry_Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PointsEntry_Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_tillsync_proto_enumTypes[0].Descriptor()
+}
+
+func (PointsEntry_Kind) Type() protoreflect.EnumType {
+	return &file_tillsync_proto_enumTypes[0]
+}
+
+func (x PointsEntry_Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PointsEntry_Kind.Descriptor instead.
+func (PointsEntry_Kind) EnumDescriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{3, 0}
+}
+
 type Tender_Kind int32
 
 const (
@@ -68,11 +127,11 @@ func (x Tender_Kind) String() string {
 }
 
 func (Tender_Kind) Descriptor() protoreflect.EnumDescriptor {
-	return file_tillsync_proto_enumTypes[0].Descriptor()
+	return file_tillsync_proto_enumTypes[1].Descriptor()
 }
 
 func (Tender_Kind) Type() protoreflect.EnumType {
-	return &file_tillsync_proto_enumTypes[0]
+	return &file_tillsync_proto_enumTypes[1]
 }
 
 func (x Tender_Kind) Number() protoreflect.EnumNumber {
@@ -81,7 +140,7 @@ func (x Tender_Kind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Tender_Kind.Descriptor instead.
 func (Tender_Kind) EnumDescriptor() ([]byte, []int) {
-	return file_tillsync_proto_rawDescGZIP(), []int{4, 0}
+	return file_tillsync_proto_rawDescGZIP(), []int{8, 0}
 }
 
 // Batch carries a contiguous run of an agent's journal, agent → central on
@@ -209,6 +268,8 @@ type Event struct {
 	// Types that are valid to be assigned to Payload:
 	//
 	//	*Event_SaleCommitted
+	//	*Event_ReturnCommitted
+	//	*Event_MemberEnrolled
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -281,6 +342,24 @@ func (x *Event) GetSaleCommitted() *SaleCommitted {
 	return nil
 }
 
+func (x *Event) GetReturnCommitted() *ReturnCommitted {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_ReturnCommitted); ok {
+			return x.ReturnCommitted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMemberEnrolled() *MemberEnrolled {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_MemberEnrolled); ok {
+			return x.MemberEnrolled
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -289,7 +368,19 @@ type Event_SaleCommitted struct {
 	SaleCommitted *SaleCommitted `protobuf:"bytes,10,opt,name=sale_committed,json=saleCommitted,proto3,oneof"`
 }
 
+type Event_ReturnCommitted struct {
+	ReturnCommitted *ReturnCommitted `protobuf:"bytes,11,opt,name=return_committed,json=returnCommitted,proto3,oneof"`
+}
+
+type Event_MemberEnrolled struct {
+	MemberEnrolled *MemberEnrolled `protobuf:"bytes,12,opt,name=member_enrolled,json=memberEnrolled,proto3,oneof"`
+}
+
 func (*Event_SaleCommitted) isEvent_Payload() {}
+
+func (*Event_ReturnCommitted) isEvent_Payload() {}
+
+func (*Event_MemberEnrolled) isEvent_Payload() {}
 
 // SaleCommitted is a sale the till reported to the cashier as done.
 type SaleCommitted struct {
@@ -307,9 +398,24 @@ type SaleCommitted struct {
 	MemberCard string    `protobuf:"bytes,8,opt,name=member_card,json=memberCard,proto3" json:"member_card,omitempty"`
 	Tenders    []*Tender `protobuf:"bytes,9,rep,name=tenders,proto3" json:"tenders,omitempty"`
 	// receipt_no is the store's human-readable receipt number.
-	ReceiptNo     string `protobuf:"bytes,10,opt,name=receipt_no,json=receiptNo,proto3" json:"receipt_no,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ReceiptNo string `protobuf:"bytes,10,opt,name=receipt_no,json=receiptNo,proto3" json:"receipt_no,omitempty"`
+	// member_id is the member the card belonged to in the store's cache,
+	// empty for an anonymous sale or a card the store did not know (central
+	// resolves it from member_card).
+	MemberId string `protobuf:"bytes,11,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	Tier     string `protobuf:"bytes,12,opt,name=tier,proto3" json:"tier,omitempty"`
+	// member_saving_fen is what member prices saved on this sale.
+	MemberSavingFen int64 `protobuf:"varint,13,opt,name=member_saving_fen,json=memberSavingFen,proto3" json:"member_saving_fen,omitempty"`
+	// points holds every points entry of this sale (earned as pending,
+	// redeemed as tender or for rewards), committed with it.
+	Points []*PointsEntry `protobuf:"bytes,14,rep,name=points,proto3" json:"points,omitempty"`
+	// change_fen is the cash handed back.
+	ChangeFen int64 `protobuf:"varint,15,opt,name=change_fen,json=changeFen,proto3" json:"change_fen,omitempty"`
+	// policy_version and catalog_version are what the till priced with.
+	PolicyVersion  uint64 `protobuf:"varint,16,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	CatalogVersion uint64 `protobuf:"varint,17,opt,name=catalog_version,json=catalogVersion,proto3" json:"catalog_version,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *SaleCommitted) Reset() {
@@ -412,6 +518,505 @@ func (x *SaleCommitted) GetReceiptNo() string {
 	return ""
 }
 
+func (x *SaleCommitted) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *SaleCommitted) GetTier() string {
+	if x != nil {
+		return x.Tier
+	}
+	return ""
+}
+
+func (x *SaleCommitted) GetMemberSavingFen() int64 {
+	if x != nil {
+		return x.MemberSavingFen
+	}
+	return 0
+}
+
+func (x *SaleCommitted) GetPoints() []*PointsEntry {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+func (x *SaleCommitted) GetChangeFen() int64 {
+	if x != nil {
+		return x.ChangeFen
+	}
+	return 0
+}
+
+func (x *SaleCommitted) GetPolicyVersion() uint64 {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return 0
+}
+
+func (x *SaleCommitted) GetCatalogVersion() uint64 {
+	if x != nil {
+		return x.CatalogVersion
+	}
+	return 0
+}
+
+// PointsEntry is one movement of a member's points. A balance is the sum
+// of a member's entries; central applies each entry_id once.
+type PointsEntry struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	EntryId string                 `protobuf:"bytes,1,opt,name=entry_id,json=entryId,proto3" json:"entry_id,omitempty"`
+	Kind    PointsEntry_Kind       `protobuf:"varint,2,opt,name=kind,proto3,enum=tillsync.v1.PointsEntry_Kind" json:"kind,omitempty"`
+	// points is signed: positive credits, negative debits.
+	Points     int64  `protobuf:"varint,3,opt,name=points,proto3" json:"points,omitempty"`
+	MemberCard string `protobuf:"bytes,4,opt,name=member_card,json=memberCard,proto3" json:"member_card,omitempty"`
+	MemberId   string `protobuf:"bytes,5,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	SaleId     string `protobuf:"bytes,6,opt,name=sale_id,json=saleId,proto3" json:"sale_id,omitempty"`
+	// available_at_ms: when pending points become spendable (KIND_EARN).
+	AvailableAtMs int64 `protobuf:"varint,7,opt,name=available_at_ms,json=availableAtMs,proto3" json:"available_at_ms,omitempty"`
+	// expires_at_ms: when the lot expires (KIND_EARN, KIND_REFUND_REDEEM); 0 = never.
+	ExpiresAtMs int64 `protobuf:"varint,8,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	// reward_id names the reward redeemed (KIND_REDEEM for a gift).
+	RewardId string `protobuf:"bytes,9,opt,name=reward_id,json=rewardId,proto3" json:"reward_id,omitempty"`
+	// pending_points is the part of a KIND_REVERSE_EARN taken from points
+	// still pending (the rest came from available points or became debt).
+	PendingPoints int64 `protobuf:"varint,10,opt,name=pending_points,json=pendingPoints,proto3" json:"pending_points,omitempty"`
+	// debt_points is the part of a debit the balance could not cover; the
+	// member's balance goes negative by that much and later earnings repay it.
+	DebtPoints    int64 `protobuf:"varint,11,opt,name=debt_points,json=debtPoints,proto3" json:"debt_points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointsEntry) Reset() {
+	*x = PointsEntry{}
+	mi := &file_tillsync_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointsEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointsEntry) ProtoMessage() {}
+
+func (x *PointsEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointsEntry.ProtoReflect.Descriptor instead.
+func (*PointsEntry) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PointsEntry) GetEntryId() string {
+	if x != nil {
+		return x.EntryId
+	}
+	return ""
+}
+
+func (x *PointsEntry) GetKind() PointsEntry_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return PointsEntry_KIND_UNSPECIFIED
+}
+
+func (x *PointsEntry) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *PointsEntry) GetMemberCard() string {
+	if x != nil {
+		return x.MemberCard
+	}
+	return ""
+}
+
+func (x *PointsEntry) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *PointsEntry) GetSaleId() string {
+	if x != nil {
+		return x.SaleId
+	}
+	return ""
+}
+
+func (x *PointsEntry) GetAvailableAtMs() int64 {
+	if x != nil {
+		return x.AvailableAtMs
+	}
+	return 0
+}
+
+func (x *PointsEntry) GetExpiresAtMs() int64 {
+	if x != nil {
+		return x.ExpiresAtMs
+	}
+	return 0
+}
+
+func (x *PointsEntry) GetRewardId() string {
+	if x != nil {
+		return x.RewardId
+	}
+	return ""
+}
+
+func (x *PointsEntry) GetPendingPoints() int64 {
+	if x != nil {
+		return x.PendingPoints
+	}
+	return 0
+}
+
+func (x *PointsEntry) GetDebtPoints() int64 {
+	if x != nil {
+		return x.DebtPoints
+	}
+	return 0
+}
+
+// ReturnCommitted is goods brought back against an original sale.
+type ReturnCommitted struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ReturnId       string                 `protobuf:"bytes,1,opt,name=return_id,json=returnId,proto3" json:"return_id,omitempty"`
+	OriginalSaleId string                 `protobuf:"bytes,2,opt,name=original_sale_id,json=originalSaleId,proto3" json:"original_sale_id,omitempty"`
+	// original_store_id is the store of the original sale when the till knew
+	// it; a return of another store's sale is resolved at central.
+	OriginalStoreId string         `protobuf:"bytes,3,opt,name=original_store_id,json=originalStoreId,proto3" json:"original_store_id,omitempty"`
+	StoreId         string         `protobuf:"bytes,4,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	LaneId          string         `protobuf:"bytes,5,opt,name=lane_id,json=laneId,proto3" json:"lane_id,omitempty"`
+	Lines           []*ReturnLine  `protobuf:"bytes,6,rep,name=lines,proto3" json:"lines,omitempty"`
+	RefundFen       int64          `protobuf:"varint,7,opt,name=refund_fen,json=refundFen,proto3" json:"refund_fen,omitempty"`
+	MemberCard      string         `protobuf:"bytes,8,opt,name=member_card,json=memberCard,proto3" json:"member_card,omitempty"`
+	MemberId        string         `protobuf:"bytes,9,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	Points          []*PointsEntry `protobuf:"bytes,10,rep,name=points,proto3" json:"points,omitempty"`
+	Refunds         []*Tender      `protobuf:"bytes,11,rep,name=refunds,proto3" json:"refunds,omitempty"`
+	ReceiptNo       string         `protobuf:"bytes,12,opt,name=receipt_no,json=receiptNo,proto3" json:"receipt_no,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ReturnCommitted) Reset() {
+	*x = ReturnCommitted{}
+	mi := &file_tillsync_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReturnCommitted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReturnCommitted) ProtoMessage() {}
+
+func (x *ReturnCommitted) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReturnCommitted.ProtoReflect.Descriptor instead.
+func (*ReturnCommitted) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ReturnCommitted) GetReturnId() string {
+	if x != nil {
+		return x.ReturnId
+	}
+	return ""
+}
+
+func (x *ReturnCommitted) GetOriginalSaleId() string {
+	if x != nil {
+		return x.OriginalSaleId
+	}
+	return ""
+}
+
+func (x *ReturnCommitted) GetOriginalStoreId() string {
+	if x != nil {
+		return x.OriginalStoreId
+	}
+	return ""
+}
+
+func (x *ReturnCommitted) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *ReturnCommitted) GetLaneId() string {
+	if x != nil {
+		return x.LaneId
+	}
+	return ""
+}
+
+func (x *ReturnCommitted) GetLines() []*ReturnLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *ReturnCommitted) GetRefundFen() int64 {
+	if x != nil {
+		return x.RefundFen
+	}
+	return 0
+}
+
+func (x *ReturnCommitted) GetMemberCard() string {
+	if x != nil {
+		return x.MemberCard
+	}
+	return ""
+}
+
+func (x *ReturnCommitted) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *ReturnCommitted) GetPoints() []*PointsEntry {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+func (x *ReturnCommitted) GetRefunds() []*Tender {
+	if x != nil {
+		return x.Refunds
+	}
+	return nil
+}
+
+func (x *ReturnCommitted) GetReceiptNo() string {
+	if x != nil {
+		return x.ReceiptNo
+	}
+	return ""
+}
+
+type ReturnLine struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	OriginalLineNo uint32                 `protobuf:"varint,1,opt,name=original_line_no,json=originalLineNo,proto3" json:"original_line_no,omitempty"`
+	Sku            string                 `protobuf:"bytes,2,opt,name=sku,proto3" json:"sku,omitempty"`
+	QuantityMilli  int64                  `protobuf:"varint,3,opt,name=quantity_milli,json=quantityMilli,proto3" json:"quantity_milli,omitempty"`
+	RefundFen      int64                  `protobuf:"varint,4,opt,name=refund_fen,json=refundFen,proto3" json:"refund_fen,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ReturnLine) Reset() {
+	*x = ReturnLine{}
+	mi := &file_tillsync_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReturnLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReturnLine) ProtoMessage() {}
+
+func (x *ReturnLine) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReturnLine.ProtoReflect.Descriptor instead.
+func (*ReturnLine) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ReturnLine) GetOriginalLineNo() uint32 {
+	if x != nil {
+		return x.OriginalLineNo
+	}
+	return 0
+}
+
+func (x *ReturnLine) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *ReturnLine) GetQuantityMilli() int64 {
+	if x != nil {
+		return x.QuantityMilli
+	}
+	return 0
+}
+
+func (x *ReturnLine) GetRefundFen() int64 {
+	if x != nil {
+		return x.RefundFen
+	}
+	return 0
+}
+
+// MemberEnrolled is a member signed up at the till. The store never holds
+// personal data in clear: sealed_personal is a NaCl box (anonymous sealed
+// box to central's public key) of the personal fields.
+type MemberEnrolled struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	MemberCard     string                 `protobuf:"bytes,1,opt,name=member_card,json=memberCard,proto3" json:"member_card,omitempty"`
+	MemberId       string                 `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	StoreId        string                 `protobuf:"bytes,3,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	LaneId         string                 `protobuf:"bytes,4,opt,name=lane_id,json=laneId,proto3" json:"lane_id,omitempty"`
+	MaskedName     string                 `protobuf:"bytes,5,opt,name=masked_name,json=maskedName,proto3" json:"masked_name,omitempty"`
+	PhoneLast4     string                 `protobuf:"bytes,6,opt,name=phone_last4,json=phoneLast4,proto3" json:"phone_last4,omitempty"`
+	SealedPersonal []byte                 `protobuf:"bytes,7,opt,name=sealed_personal,json=sealedPersonal,proto3" json:"sealed_personal,omitempty"`
+	// qualifying_sale_id is the purchase that qualified the enrollment; its
+	// points are credited to the new member.
+	QualifyingSaleId string `protobuf:"bytes,8,opt,name=qualifying_sale_id,json=qualifyingSaleId,proto3" json:"qualifying_sale_id,omitempty"`
+	MarketingOptOut  bool   `protobuf:"varint,9,opt,name=marketing_opt_out,json=marketingOptOut,proto3" json:"marketing_opt_out,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *MemberEnrolled) Reset() {
+	*x = MemberEnrolled{}
+	mi := &file_tillsync_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberEnrolled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberEnrolled) ProtoMessage() {}
+
+func (x *MemberEnrolled) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberEnrolled.ProtoReflect.Descriptor instead.
+func (*MemberEnrolled) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *MemberEnrolled) GetMemberCard() string {
+	if x != nil {
+		return x.MemberCard
+	}
+	return ""
+}
+
+func (x *MemberEnrolled) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *MemberEnrolled) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *MemberEnrolled) GetLaneId() string {
+	if x != nil {
+		return x.LaneId
+	}
+	return ""
+}
+
+func (x *MemberEnrolled) GetMaskedName() string {
+	if x != nil {
+		return x.MaskedName
+	}
+	return ""
+}
+
+func (x *MemberEnrolled) GetPhoneLast4() string {
+	if x != nil {
+		return x.PhoneLast4
+	}
+	return ""
+}
+
+func (x *MemberEnrolled) GetSealedPersonal() []byte {
+	if x != nil {
+		return x.SealedPersonal
+	}
+	return nil
+}
+
+func (x *MemberEnrolled) GetQualifyingSaleId() string {
+	if x != nil {
+		return x.QualifyingSaleId
+	}
+	return ""
+}
+
+func (x *MemberEnrolled) GetMarketingOptOut() bool {
+	if x != nil {
+		return x.MarketingOptOut
+	}
+	return false
+}
+
 type SaleLine struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	LineNo  uint32                 `protobuf:"varint,1,opt,name=line_no,json=lineNo,proto3" json:"line_no,omitempty"`
@@ -421,15 +1026,23 @@ type SaleLine struct {
 	QuantityMilli int64 `protobuf:"varint,4,opt,name=quantity_milli,json=quantityMilli,proto3" json:"quantity_milli,omitempty"`
 	UnitPriceFen  int64 `protobuf:"varint,5,opt,name=unit_price_fen,json=unitPriceFen,proto3" json:"unit_price_fen,omitempty"`
 	// line_total_fen = round_half_up(quantity_milli × unit_price_fen / 1000).
-	LineTotalFen  int64  `protobuf:"varint,6,opt,name=line_total_fen,json=lineTotalFen,proto3" json:"line_total_fen,omitempty"`
-	Name          string `protobuf:"bytes,7,opt,name=name,proto3" json:"name,omitempty"`
+	LineTotalFen int64  `protobuf:"varint,6,opt,name=line_total_fen,json=lineTotalFen,proto3" json:"line_total_fen,omitempty"`
+	Name         string `protobuf:"bytes,7,opt,name=name,proto3" json:"name,omitempty"`
+	Category     string `protobuf:"bytes,8,opt,name=category,proto3" json:"category,omitempty"`
+	// regular_unit_price_fen is the shelf price when a member price applied.
+	RegularUnitPriceFen int64 `protobuf:"varint,9,opt,name=regular_unit_price_fen,json=regularUnitPriceFen,proto3" json:"regular_unit_price_fen,omitempty"`
+	MemberSavingFen     int64 `protobuf:"varint,10,opt,name=member_saving_fen,json=memberSavingFen,proto3" json:"member_saving_fen,omitempty"`
+	// reward_id is set on a gift line taken for points.
+	RewardId string `protobuf:"bytes,11,opt,name=reward_id,json=rewardId,proto3" json:"reward_id,omitempty"`
+	// points_earned is this line's share of the sale's earned points.
+	PointsEarned  int64 `protobuf:"varint,12,opt,name=points_earned,json=pointsEarned,proto3" json:"points_earned,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SaleLine) Reset() {
 	*x = SaleLine{}
-	mi := &file_tillsync_proto_msgTypes[3]
+	mi := &file_tillsync_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -441,7 +1054,7 @@ func (x *SaleLine) String() string {
 func (*SaleLine) ProtoMessage() {}
 
 func (x *SaleLine) ProtoReflect() protoreflect.Message {
-	mi := &file_tillsync_proto_msgTypes[3]
+	mi := &file_tillsync_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -454,7 +1067,7 @@ func (x *SaleLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaleLine.ProtoReflect.Descriptor instead.
 func (*SaleLine) Descriptor() ([]byte, []int) {
-	return file_tillsync_proto_rawDescGZIP(), []int{3}
+	return file_tillsync_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SaleLine) GetLineNo() uint32 {
@@ -506,19 +1119,56 @@ func (x *SaleLine) GetName() string {
 	return ""
 }
 
+func (x *SaleLine) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *SaleLine) GetRegularUnitPriceFen() int64 {
+	if x != nil {
+		return x.RegularUnitPriceFen
+	}
+	return 0
+}
+
+func (x *SaleLine) GetMemberSavingFen() int64 {
+	if x != nil {
+		return x.MemberSavingFen
+	}
+	return 0
+}
+
+func (x *SaleLine) GetRewardId() string {
+	if x != nil {
+		return x.RewardId
+	}
+	return ""
+}
+
+func (x *SaleLine) GetPointsEarned() int64 {
+	if x != nil {
+		return x.PointsEarned
+	}
+	return 0
+}
+
 type Tender struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Kind      Tender_Kind            `protobuf:"varint,1,opt,name=kind,proto3,enum=tillsync.v1.Tender_Kind" json:"kind,omitempty"`
 	AmountFen int64                  `protobuf:"varint,2,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
 	// reference is the bank-card terminal reference; never a card number.
-	Reference     string `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
+	Reference string `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
+	// points spent, for KIND_POINTS (amount_fen is their value).
+	Points        int64 `protobuf:"varint,4,opt,name=points,proto3" json:"points,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Tender) Reset() {
 	*x = Tender{}
-	mi := &file_tillsync_proto_msgTypes[4]
+	mi := &file_tillsync_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -530,7 +1180,7 @@ func (x *Tender) String() string {
 func (*Tender) ProtoMessage() {}
 
 func (x *Tender) ProtoReflect() protoreflect.Message {
-	mi := &file_tillsync_proto_msgTypes[4]
+	mi := &file_tillsync_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -543,7 +1193,7 @@ func (x *Tender) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tender.ProtoReflect.Descriptor instead.
 func (*Tender) Descriptor() ([]byte, []int) {
-	return file_tillsync_proto_rawDescGZIP(), []int{4}
+	return file_tillsync_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Tender) GetKind() Tender_Kind {
@@ -567,6 +1217,13 @@ func (x *Tender) GetReference() string {
 	return ""
 }
 
+func (x *Tender) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
 // Ack tells an agent which of its sequence numbers central holds durably,
 // central → agent on tillsync/v1/{chain}/{store}/{agent}/ack.
 type Ack struct {
@@ -581,7 +1238,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_tillsync_proto_msgTypes[5]
+	mi := &file_tillsync_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -593,7 +1250,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_tillsync_proto_msgTypes[5]
+	mi := &file_tillsync_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -606,7 +1263,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_tillsync_proto_rawDescGZIP(), []int{5}
+	return file_tillsync_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Ack) GetSchemaVersion() uint32 {
@@ -648,7 +1305,7 @@ type SeqRange struct {
 
 func (x *SeqRange) Reset() {
 	*x = SeqRange{}
-	mi := &file_tillsync_proto_msgTypes[6]
+	mi := &file_tillsync_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +1317,7 @@ func (x *SeqRange) String() string {
 func (*SeqRange) ProtoMessage() {}
 
 func (x *SeqRange) ProtoReflect() protoreflect.Message {
-	mi := &file_tillsync_proto_msgTypes[6]
+	mi := &file_tillsync_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +1330,7 @@ func (x *SeqRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeqRange.ProtoReflect.Descriptor instead.
 func (*SeqRange) Descriptor() ([]byte, []int) {
-	return file_tillsync_proto_rawDescGZIP(), []int{6}
+	return file_tillsync_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SeqRange) GetFirst() uint64 {
@@ -705,15 +1362,17 @@ const file_tillsync_proto_rawDesc = "" +
 	"\x06events\x18\a \x03(\v2\x12.tillsync.v1.EventR\x06events\x12\x1c\n" +
 	"\n" +
 	"sent_at_ms\x18\b \x01(\x03R\bsentAtMs\x12\x1c\n" +
-	"\tsignature\x18\t \x01(\fR\tsignature\"\xa6\x01\n" +
+	"\tsignature\x18\t \x01(\fR\tsignature\"\xb9\x02\n" +
 	"\x05Event\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12 \n" +
 	"\fwall_time_ms\x18\x03 \x01(\x03R\n" +
 	"wallTimeMs\x12C\n" +
 	"\x0esale_committed\x18\n" +
-	" \x01(\v2\x1a.tillsync.v1.SaleCommittedH\x00R\rsaleCommittedB\t\n" +
-	"\apayload\"\xdf\x02\n" +
+	" \x01(\v2\x1a.tillsync.v1.SaleCommittedH\x00R\rsaleCommitted\x12I\n" +
+	"\x10return_committed\x18\v \x01(\v2\x1c.tillsync.v1.ReturnCommittedH\x00R\x0freturnCommitted\x12F\n" +
+	"\x0fmember_enrolled\x18\f \x01(\v2\x1b.tillsync.v1.MemberEnrolledH\x00R\x0ememberEnrolledB\t\n" +
+	"\apayload\"\xdd\x04\n" +
 	"\rSaleCommitted\x12\x17\n" +
 	"\asale_id\x18\x01 \x01(\tR\x06saleId\x12\x19\n" +
 	"\bstore_id\x18\x02 \x01(\tR\astoreId\x12\x17\n" +
@@ -727,7 +1386,73 @@ const file_tillsync_proto_rawDesc = "" +
 	"\atenders\x18\t \x03(\v2\x13.tillsync.v1.TenderR\atenders\x12\x1d\n" +
 	"\n" +
 	"receipt_no\x18\n" +
-	" \x01(\tR\treceiptNo\"\xd6\x01\n" +
+	" \x01(\tR\treceiptNo\x12\x1b\n" +
+	"\tmember_id\x18\v \x01(\tR\bmemberId\x12\x12\n" +
+	"\x04tier\x18\f \x01(\tR\x04tier\x12*\n" +
+	"\x11member_saving_fen\x18\r \x01(\x03R\x0fmemberSavingFen\x120\n" +
+	"\x06points\x18\x0e \x03(\v2\x18.tillsync.v1.PointsEntryR\x06points\x12\x1d\n" +
+	"\n" +
+	"change_fen\x18\x0f \x01(\x03R\tchangeFen\x12%\n" +
+	"\x0epolicy_version\x18\x10 \x01(\x04R\rpolicyVersion\x12'\n" +
+	"\x0fcatalog_version\x18\x11 \x01(\x04R\x0ecatalogVersion\"\xe8\x03\n" +
+	"\vPointsEntry\x12\x19\n" +
+	"\bentry_id\x18\x01 \x01(\tR\aentryId\x121\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1d.tillsync.v1.PointsEntry.KindR\x04kind\x12\x16\n" +
+	"\x06points\x18\x03 \x01(\x03R\x06points\x12\x1f\n" +
+	"\vmember_card\x18\x04 \x01(\tR\n" +
+	"memberCard\x12\x1b\n" +
+	"\tmember_id\x18\x05 \x01(\tR\bmemberId\x12\x17\n" +
+	"\asale_id\x18\x06 \x01(\tR\x06saleId\x12&\n" +
+	"\x0favailable_at_ms\x18\a \x01(\x03R\ravailableAtMs\x12\"\n" +
+	"\rexpires_at_ms\x18\b \x01(\x03R\vexpiresAtMs\x12\x1b\n" +
+	"\treward_id\x18\t \x01(\tR\brewardId\x12%\n" +
+	"\x0epending_points\x18\n" +
+	" \x01(\x03R\rpendingPoints\x12\x1f\n" +
+	"\vdebt_points\x18\v \x01(\x03R\n" +
+	"debtPoints\"k\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
+	"\tKIND_EARN\x10\x01\x12\x0f\n" +
+	"\vKIND_REDEEM\x10\x02\x12\x15\n" +
+	"\x11KIND_REVERSE_EARN\x10\x03\x12\x16\n" +
+	"\x12KIND_REFUND_REDEEM\x10\x04\"\xc4\x03\n" +
+	"\x0fReturnCommitted\x12\x1b\n" +
+	"\treturn_id\x18\x01 \x01(\tR\breturnId\x12(\n" +
+	"\x10original_sale_id\x18\x02 \x01(\tR\x0eoriginalSaleId\x12*\n" +
+	"\x11original_store_id\x18\x03 \x01(\tR\x0foriginalStoreId\x12\x19\n" +
+	"\bstore_id\x18\x04 \x01(\tR\astoreId\x12\x17\n" +
+	"\alane_id\x18\x05 \x01(\tR\x06laneId\x12-\n" +
+	"\x05lines\x18\x06 \x03(\v2\x17.tillsync.v1.ReturnLineR\x05lines\x12\x1d\n" +
+	"\n" +
+	"refund_fen\x18\a \x01(\x03R\trefundFen\x12\x1f\n" +
+	"\vmember_card\x18\b \x01(\tR\n" +
+	"memberCard\x12\x1b\n" +
+	"\tmember_id\x18\t \x01(\tR\bmemberId\x120\n" +
+	"\x06points\x18\n" +
+	" \x03(\v2\x18.tillsync.v1.PointsEntryR\x06points\x12-\n" +
+	"\arefunds\x18\v \x03(\v2\x13.tillsync.v1.TenderR\arefunds\x12\x1d\n" +
+	"\n" +
+	"receipt_no\x18\f \x01(\tR\treceiptNo\"\x8e\x01\n" +
+	"\n" +
+	"ReturnLine\x12(\n" +
+	"\x10original_line_no\x18\x01 \x01(\rR\x0eoriginalLineNo\x12\x10\n" +
+	"\x03sku\x18\x02 \x01(\tR\x03sku\x12%\n" +
+	"\x0equantity_milli\x18\x03 \x01(\x03R\rquantityMilli\x12\x1d\n" +
+	"\n" +
+	"refund_fen\x18\x04 \x01(\x03R\trefundFen\"\xc7\x02\n" +
+	"\x0eMemberEnrolled\x12\x1f\n" +
+	"\vmember_card\x18\x01 \x01(\tR\n" +
+	"memberCard\x12\x1b\n" +
+	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x12\x19\n" +
+	"\bstore_id\x18\x03 \x01(\tR\astoreId\x12\x17\n" +
+	"\alane_id\x18\x04 \x01(\tR\x06laneId\x12\x1f\n" +
+	"\vmasked_name\x18\x05 \x01(\tR\n" +
+	"maskedName\x12\x1f\n" +
+	"\vphone_last4\x18\x06 \x01(\tR\n" +
+	"phoneLast4\x12'\n" +
+	"\x0fsealed_personal\x18\a \x01(\fR\x0esealedPersonal\x12,\n" +
+	"\x12qualifying_sale_id\x18\b \x01(\tR\x10qualifyingSaleId\x12*\n" +
+	"\x11marketing_opt_out\x18\t \x01(\bR\x0fmarketingOptOut\"\x95\x03\n" +
 	"\bSaleLine\x12\x17\n" +
 	"\aline_no\x18\x01 \x01(\rR\x06lineNo\x12\x10\n" +
 	"\x03sku\x18\x02 \x01(\tR\x03sku\x12\x18\n" +
@@ -735,12 +1460,19 @@ const file_tillsync_proto_rawDesc = "" +
 	"\x0equantity_milli\x18\x04 \x01(\x03R\rquantityMilli\x12$\n" +
 	"\x0eunit_price_fen\x18\x05 \x01(\x03R\funitPriceFen\x12$\n" +
 	"\x0eline_total_fen\x18\x06 \x01(\x03R\flineTotalFen\x12\x12\n" +
-	"\x04name\x18\a \x01(\tR\x04name\"\xc5\x01\n" +
+	"\x04name\x18\a \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\b \x01(\tR\bcategory\x123\n" +
+	"\x16regular_unit_price_fen\x18\t \x01(\x03R\x13regularUnitPriceFen\x12*\n" +
+	"\x11member_saving_fen\x18\n" +
+	" \x01(\x03R\x0fmemberSavingFen\x12\x1b\n" +
+	"\treward_id\x18\v \x01(\tR\brewardId\x12#\n" +
+	"\rpoints_earned\x18\f \x01(\x03R\fpointsEarned\"\xdd\x01\n" +
 	"\x06Tender\x12,\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x18.tillsync.v1.Tender.KindR\x04kind\x12\x1d\n" +
 	"\n" +
 	"amount_fen\x18\x02 \x01(\x03R\tamountFen\x12\x1c\n" +
-	"\treference\x18\x03 \x01(\tR\treference\"P\n" +
+	"\treference\x18\x03 \x01(\tR\treference\x12\x16\n" +
+	"\x06points\x18\x04 \x01(\x03R\x06points\"P\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tKIND_CASH\x10\x01\x12\x12\n" +
@@ -767,30 +1499,42 @@ func file_tillsync_proto_rawDescGZIP() []byte {
 	return file_tillsync_proto_rawDescData
 }
 
-var file_tillsync_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tillsync_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_tillsync_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_tillsync_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_tillsync_proto_goTypes = []any{
-	(Tender_Kind)(0),      // 0: tillsync.v1.Tender.Kind
-	(*Batch)(nil),         // 1: tillsync.v1.Batch
-	(*Event)(nil),         // 2: tillsync.v1.Event
-	(*SaleCommitted)(nil), // 3: tillsync.v1.SaleCommitted
-	(*SaleLine)(nil),      // 4: tillsync.v1.SaleLine
-	(*Tender)(nil),        // 5: tillsync.v1.Tender
-	(*Ack)(nil),           // 6: tillsync.v1.Ack
-	(*SeqRange)(nil),      // 7: tillsync.v1.SeqRange
+	(PointsEntry_Kind)(0),   // 0: tillsync.v1.PointsEntry.Kind
+	(Tender_Kind)(0),        // 1: tillsync.v1.Tender.Kind
+	(*Batch)(nil),           // 2: tillsync.v1.Batch
+	(*Event)(nil),           // 3: tillsync.v1.Event
+	(*SaleCommitted)(nil),   // 4: tillsync.v1.SaleCommitted
+	(*PointsEntry)(nil),     // 5: tillsync.v1.PointsEntry
+	(*ReturnCommitted)(nil), // 6: tillsync.v1.ReturnCommitted
+	(*ReturnLine)(nil),      // 7: tillsync.v1.ReturnLine
+	(*MemberEnrolled)(nil),  // 8: tillsync.v1.MemberEnrolled
+	(*SaleLine)(nil),        // 9: tillsync.v1.SaleLine
+	(*Tender)(nil),          // 10: tillsync.v1.Tender
+	(*Ack)(nil),             // 11: tillsync.v1.Ack
+	(*SeqRange)(nil),        // 12: tillsync.v1.SeqRange
 }
 var file_tillsync_proto_depIdxs = []int32{
-	2, // 0: tillsync.v1.Batch.events:type_name -> tillsync.v1.Event
-	3, // 1: tillsync.v1.Event.sale_committed:type_name -> tillsync.v1.SaleCommitted
-	4, // 2: tillsync.v1.SaleCommitted.lines:type_name -> tillsync.v1.SaleLine
-	5, // 3: tillsync.v1.SaleCommitted.tenders:type_name -> tillsync.v1.Tender
-	0, // 4: tillsync.v1.Tender.kind:type_name -> tillsync.v1.Tender.Kind
-	7, // 5: tillsync.v1.Ack.ranges:type_name -> tillsync.v1.SeqRange
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	3,  // 0: tillsync.v1.Batch.events:type_name -> tillsync.v1.Event
+	4,  // 1: tillsync.v1.Event.sale_committed:type_name -> tillsync.v1.SaleCommitted
+	6,  // 2: tillsync.v1.Event.return_committed:type_name -> tillsync.v1.ReturnCommitted
+	8,  // 3: tillsync.v1.Event.member_enrolled:type_name -> tillsync.v1.MemberEnrolled
+	9,  // 4: tillsync.v1.SaleCommitted.lines:type_name -> tillsync.v1.SaleLine
+	10, // 5: tillsync.v1.SaleCommitted.tenders:type_name -> tillsync.v1.Tender
+	5,  // 6: tillsync.v1.SaleCommitted.points:type_name -> tillsync.v1.PointsEntry
+	0,  // 7: tillsync.v1.PointsEntry.kind:type_name -> tillsync.v1.PointsEntry.Kind
+	7,  // 8: tillsync.v1.ReturnCommitted.lines:type_name -> tillsync.v1.ReturnLine
+	5,  // 9: tillsync.v1.ReturnCommitted.points:type_name -> tillsync.v1.PointsEntry
+	10, // 10: tillsync.v1.ReturnCommitted.refunds:type_name -> tillsync.v1.Tender
+	1,  // 11: tillsync.v1.Tender.kind:type_name -> tillsync.v1.Tender.Kind
+	12, // 12: tillsync.v1.Ack.ranges:type_name -> tillsync.v1.SeqRange
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_tillsync_proto_init() }
@@ -800,14 +1544,16 @@ func file_tillsync_proto_init() {
 	}
 	file_tillsync_proto_msgTypes[1].OneofWrappers = []any{
 		(*Event_SaleCommitted)(nil),
+		(*Event_ReturnCommitted)(nil),
+		(*Event_MemberEnrolled)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tillsync_proto_rawDesc), len(file_tillsync_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   7,
+			NumEnums:      2,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
