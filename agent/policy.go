@@ -122,9 +122,10 @@ type CardPattern struct {
 }
 
 // WeighedLayout is one layout of restricted-circulation EAN-13 barcodes:
-// prefix digits, an item code, and an embedded price (fen) or weight
-// (grams), e.g. "2" + 5-digit item + check-less 5-digit price +
-// check digit.
+// the two-digit GS1 prefix (a Prefix of "2" matches all of 20–29), an
+// item code, an optional price check digit and an embedded price (fen) or
+// weight (grams), then the EAN-13 check digit — e.g. "21" + 5-digit item
+// + 5-digit weight + check digit.
 type WeighedLayout struct {
 	Prefix      string // "2", "20".."29"
 	ItemDigits  int    // digits of item code after the prefix

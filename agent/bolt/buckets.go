@@ -2,27 +2,48 @@ package bolt
 
 import "encoding/binary"
 
-// Bucket names. Only meta, journal and sales exist in schema version 1; the
-// reserved names keep the member cache, catalog, policy and card blocks of
-// DESIGN §4 from colliding with anything added in the meantime.
+// Bucket names. meta, journal and sales are the first layout of schema
+// version 1; the till's buckets after them are additive (an older file
+// simply lacks them), so Open creates whichever are missing instead of
+// bumping the schema version.
 const (
 	bucketMeta    = "meta"
 	bucketJournal = "journal" // 8-byte big-endian seq → protobuf syncproto.Event
 	bucketSales   = "sales"   // sale id → 8-byte big-endian seq
 
-	bucketMembers    = "members"     // reserved: member cache
-	bucketCatalog    = "catalog"     // reserved: catalog
-	bucketPolicy     = "policy"      // reserved: offline policy
+	bucketCatalog         = "catalog"          // sku → JSON agent.Product
+	bucketCatalogBarcodes = "catalog_barcodes" // 14-digit GTIN → sku
+	bucketCatalogItems    = "catalog_items"    // 8-byte big-endian item code → sku
+	bucketMembers         = "members"          // card → JSON agent.Member
+	bucketPolicy          = "policy"           // policyKey → JSON agent.Policy
+	bucketBaskets         = "baskets"          // lane → JSON agent.Basket
+	bucketPoints          = "points"           // card → bucket: pointsKey → JSON agent.PointsEntry
+	bucketReturns         = "returns"          // return id → 8-byte big-endian seq
+	bucketReturned        = "returned"         // original sale id → JSON map line no → quantity
+
 	bucketCardBlocks = "card_blocks" // reserved: blocked cards
 )
+
+// tillBuckets returns the additive buckets Open creates when missing.
+func tillBuckets() []string {
+	return []string{
+		bucketCatalog, bucketCatalogBarcodes, bucketCatalogItems, bucketMembers,
+		bucketPolicy, bucketBaskets, bucketPoints, bucketReturns, bucketReturned,
+	}
+}
 
 // Keys of the meta bucket.
 const (
 	metaSchemaVersion = "schema_version" // 8-byte big-endian
 	metaStoreID       = "store_id"
 	metaAgentID       = "agent_id"
-	metaWatermark     = "watermark" // 8-byte big-endian, highest contiguously acked seq
+	metaWatermark     = "watermark"       // 8-byte big-endian, highest contiguously acked seq
+	metaCatalogVer    = "catalog_version" // 8-byte big-endian; absent = 0, none loaded
+	metaMembersVer    = "members_version" // 8-byte big-endian; absent = 0, none loaded
 )
+
+// policyKey is the policy bucket's only key: the store holds one policy.
+const policyKey = "current"
 
 // SchemaVersion is the ledger layout this package writes. A file with a
 // higher version is refused rather than misread.

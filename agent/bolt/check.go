@@ -13,7 +13,7 @@ import (
 // Check verifies the ledger file: bbolt's own page consistency check, then
 // that the journal is one contiguous run of seqs ending at most at the
 // head, that each entry decodes and holds its own seq, and that the sale
-// index and the journal's sales match one to one. It returns every problem
+// and return indexes match the journal's sales and returns one to one. It returns every problem
 // found joined in one error, or nil. It holds a read transaction for the
 // whole walk, so run it at start-up or from the ledger check command, not
 // on a busy till.
@@ -34,12 +34,15 @@ func (l *Ledger) Check(ctx context.Context) error {
 }
 
 func checkIndex(tx *bbolt.Tx) error {
-	journal, sales := tx.Bucket([]byte(bucketJournal)), tx.Bucket([]byte(bucketSales))
-	if journal == nil || sales == nil {
-		return fmt.Errorf("%w: journal or sales bucket missing", ErrNotLedger)
+	journal := tx.Bucket([]byte(bucketJournal))
+	indexes := map[string]*bbolt.Bucket{
+		bucketSales: tx.Bucket([]byte(bucketSales)), bucketReturns: tx.Bucket([]byte(bucketReturns)),
+	}
+	if journal == nil || indexes[bucketSales] == nil || indexes[bucketReturns] == nil {
+		return fmt.Errorf("%w: journal, sales or returns bucket missing", ErrNotLedger)
 	}
 	var prev uint64
-	n := 0
+	counts := make(map[string]int, len(indexes))
 	err := journal.ForEach(func(k, v []byte) error {
 		seq, ok := parseU64(k)
 		if !ok {
@@ -56,14 +59,14 @@ func checkIndex(tx *bbolt.Tx) error {
 		if ev.GetSeq() != seq {
 			return fmt.Errorf("%w: journal key %d holds event seq %d", ErrJournalDamaged, seq, ev.GetSeq())
 		}
-		sc := ev.GetSaleCommitted()
-		if sc == nil {
+		d := compactableOf(seq, &ev)
+		if d.index == "" {
 			return nil
 		}
-		if got, _ := parseU64(sales.Get([]byte(sc.GetSaleId()))); got != seq {
-			return fmt.Errorf("%w: sale %s at seq %d is indexed at %d", ErrJournalDamaged, sc.GetSaleId(), seq, got)
+		if got, _ := parseU64(indexes[d.index].Get([]byte(d.id))); got != seq {
+			return fmt.Errorf("%w: %s entry %s at seq %d is indexed at %d", ErrJournalDamaged, d.index, d.id, seq, got)
 		}
-		n++
+		counts[d.index]++
 		return nil
 	})
 	if err != nil {
@@ -72,8 +75,10 @@ func checkIndex(tx *bbolt.Tx) error {
 	if head := journal.Sequence(); prev > head {
 		return fmt.Errorf("%w: journal entry %d above head %d", ErrJournalDamaged, prev, head)
 	}
-	if got := sales.Stats().KeyN; got != n {
-		return fmt.Errorf("%w: sale index has %d entries, journal %d sales", ErrJournalDamaged, got, n)
+	for name, b := range indexes {
+		if got := b.Stats().KeyN; got != counts[name] {
+			return fmt.Errorf("%w: %s index has %d entries, journal %d events of that kind", ErrJournalDamaged, name, got, counts[name])
+		}
 	}
 	return nil
 }

@@ -13,7 +13,10 @@ import (
 
 // Compact deletes acked journal entries (seq ≤ watermark) whose wall time
 // is before keepAfter, oldest first, at most max per call, together with
-// their sale index entries (Sale then answers ENOTFOUND for them). It stops
+// their sale or return index entries (Sale and ReturnByID then answer
+// ENOTFOUND for them) and their points entries: central holds them, and its
+// balances count them. Returned quantities are kept, so Returned still
+// answers for a compacted sale. It stops
 // at the first entry it must keep, so the journal stays one contiguous run
 // of seqs; the journal head is untouched, so later seqs continue without a
 // gap. It returns the number of entries deleted; call it again while that
@@ -44,7 +47,7 @@ func compact(tx *bbolt.Tx, keepAfter time.Time, max int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	journal, sales := tx.Bucket([]byte(bucketJournal)), tx.Bucket([]byte(bucketSales))
+	journal := tx.Bucket([]byte(bucketJournal))
 	// Collect first, delete after: bbolt's cursor is not specified to stay
 	// on course when the bucket changes under it.
 	var doomed []compactable
@@ -61,24 +64,46 @@ func compact(tx *bbolt.Tx, keepAfter time.Time, max int) (int, error) {
 		if err := proto.Unmarshal(e.Event, &ev); err != nil {
 			return 0, fmt.Errorf("journal entry %d: %w: %w", e.Seq, ErrJournalDamaged, err)
 		}
-		doomed = append(doomed, compactable{seq: e.Seq, saleID: ev.GetSaleCommitted().GetSaleId()})
+		doomed = append(doomed, compactableOf(e.Seq, &ev))
 	}
 	for _, d := range doomed {
-		if d.saleID != "" {
-			if err := sales.Delete([]byte(d.saleID)); err != nil {
-				return 0, fmt.Errorf("delete sale index %s: %w", d.saleID, err)
-			}
-		}
-		if err := journal.Delete(u64(d.seq)); err != nil {
-			return 0, fmt.Errorf("delete journal entry %d: %w", d.seq, err)
+		if err := d.delete(tx); err != nil {
+			return 0, err
 		}
 	}
 	return len(doomed), nil
 }
 
-// compactable is a journal entry Compact will delete, with the sale index
-// key to delete with it ("" for an event that is not a sale).
+// compactable is a journal entry Compact will delete, with the index entry
+// and points entries to delete with it.
 type compactable struct {
 	seq    uint64
-	saleID string
+	index  string // bucketSales, bucketReturns, or "" for another event
+	id     string // the sale or return id
+	points []agent.PointsEntry
+}
+
+func compactableOf(seq uint64, ev *syncproto.Event) compactable {
+	if sc := ev.GetSaleCommitted(); sc != nil {
+		return compactable{seq: seq, index: bucketSales, id: sc.GetSaleId(), points: agent.PointsEntriesFromWire(sc.GetPoints())}
+	}
+	if rc := ev.GetReturnCommitted(); rc != nil {
+		return compactable{seq: seq, index: bucketReturns, id: rc.GetReturnId(), points: agent.PointsEntriesFromWire(rc.GetPoints())}
+	}
+	return compactable{seq: seq}
+}
+
+func (d compactable) delete(tx *bbolt.Tx) error {
+	if d.index != "" {
+		if err := tx.Bucket([]byte(d.index)).Delete([]byte(d.id)); err != nil {
+			return fmt.Errorf("delete %s index %s: %w", d.index, d.id, err)
+		}
+	}
+	if err := deletePoints(tx, d.seq, d.points); err != nil {
+		return err
+	}
+	if err := tx.Bucket([]byte(bucketJournal)).Delete(u64(d.seq)); err != nil {
+		return fmt.Errorf("delete journal entry %d: %w", d.seq, err)
+	}
+	return nil
 }

@@ -72,6 +72,36 @@ func TestLedger_Compact(t *testing.T) {
 		}
 	})
 
+	// Compaction takes a return's index entry and every compacted event's
+	// points entries with it; returned quantities stay.
+	t.Run("ReturnsAndPoints", func(t *testing.T) {
+		l := mustOpen(t, tempPath(t), testOptions())
+		commitMixed(t, l, 4) // sale-i at seq 2i-1, ret-i at seq 2i
+		if err := l.SetWatermark(ctx, 4); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := l.Compact(ctx, at(100), 100); err != nil || n != 4 {
+			t.Fatalf("Compact() = %d, %v; want 4", n, err)
+		}
+		for _, id := range []string{"ret-1", "ret-2"} {
+			if _, err := l.ReturnByID(ctx, id); agent.ErrorCode(err) != agent.ENOTFOUND {
+				t.Errorf("ReturnByID(%s) after compaction = %v, want ENOTFOUND", id, err)
+			}
+		}
+		if _, err := l.ReturnByID(ctx, "ret-3"); err != nil {
+			t.Errorf("ReturnByID(ret-3) = %v", err)
+		}
+		if es := mustLocalEntries(t, l, testCard); len(es) != 6 || es[0].SaleID != "sale-3" {
+			t.Errorf("LocalEntries() after compaction = %+v, want the 6 of sale-3 onwards", es)
+		}
+		if got := mustReturned(t, l, "sale-1"); got[1] != 1000 {
+			t.Errorf("Returned(sale-1) after compaction = %v, want line 1: 1000", got)
+		}
+		if err := l.Check(ctx); err != nil {
+			t.Errorf("Check() after compaction = %v", err)
+		}
+	})
+
 	t.Run("ErrMax", func(t *testing.T) {
 		l := mustOpen(t, tempPath(t), testOptions())
 		if _, err := l.Compact(ctx, at(0), 0); agent.ErrorCode(err) != agent.EINVALID {

@@ -3,7 +3,9 @@ package bolt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -239,10 +241,75 @@ func TestLedger_Damaged(t *testing.T) {
 }
 
 func TestLedger_Check(t *testing.T) {
-	l := mustOpen(t, tempPath(t), testOptions())
-	commitN(t, l, 5)
-	if err := l.Check(context.Background()); err != nil {
-		t.Errorf("Check() on a healthy ledger = %v", err)
+	ctx := context.Background()
+
+	t.Run("OK", func(t *testing.T) {
+		l := mustOpen(t, tempPath(t), testOptions())
+		commitN(t, l, 5)
+		if err := l.Check(ctx); err != nil {
+			t.Errorf("Check() on a healthy ledger = %v", err)
+		}
+	})
+
+	t.Run("SalesAndReturns", func(t *testing.T) {
+		path := tempPath(t)
+		l := mustOpen(t, path, testOptions())
+		commitMixed(t, l, 4)
+		if err := l.Check(ctx); err != nil {
+			t.Errorf("Check() = %v", err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		l = mustOpen(t, path, testOptions())
+		if err := l.Check(ctx); err != nil {
+			t.Errorf("Check() after reopen = %v", err)
+		}
+		if _, err := l.ReturnByID(ctx, "ret-4"); err != nil {
+			t.Errorf("ReturnByID(ret-4) after reopen = %v", err)
+		}
+	})
+
+	t.Run("ErrUnindexedReturn", func(t *testing.T) {
+		path := tempPath(t)
+		l, err := Open(path, testOptions()) // not mustOpen: its cleanup would check the damage
+		if err != nil {
+			t.Fatal(err)
+		}
+		commitMixed(t, l, 2)
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rawUpdate(t, path, func(tx *bbolt.Tx) error {
+			return tx.Bucket([]byte(bucketReturns)).Delete([]byte("ret-2"))
+		})
+		l, err = Open(path, testOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if err := l.Close(); err != nil {
+				t.Error(err)
+			}
+		}()
+		if err := l.Check(ctx); !errors.Is(err, ErrJournalDamaged) || !strings.Contains(err.Error(), "returns entry ret-2") {
+			t.Errorf("Check() = %v, want ErrJournalDamaged naming ret-2", err)
+		}
+	})
+}
+
+// commitMixed commits n member sales "sale-i" of two units (line 1) and,
+// after each, a return "ret-i" of one unit of it with a points reversal.
+func commitMixed(t *testing.T, l *Ledger, n int) {
+	t.Helper()
+	for i := 1; i <= n; i++ {
+		saleOf2(t, l, fmt.Sprintf("sale-%d", i))
+		r := testReturn(fmt.Sprintf("ret-%d", i), fmt.Sprintf("sale-%d", i), 1, "SKU000", 1000)
+		r.Card, r.WallTime = testCard, at(i)
+		r.Points = []agent.PointsEntry{{ID: r.ID + "-rev", Kind: agent.PointsReverseEarn, Points: -10, Card: testCard}}
+		if err := l.CommitReturn(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

@@ -31,7 +31,31 @@ func (l *Ledger) initMeta(tx *bbolt.Tx) error {
 			return fmt.Errorf("bucket %s is missing: %w", name, ErrJournalDamaged)
 		}
 	}
+	return createTillBuckets(tx)
+}
+
+// createTillBuckets creates the additive buckets a file written before
+// them lacks (see tillBuckets).
+func createTillBuckets(tx *bbolt.Tx) error {
+	for _, name := range tillBuckets() {
+		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
 	return nil
+}
+
+// metaVersion reads a version kept in meta under key; absent is 0.
+func metaVersion(tx *bbolt.Tx, key string) (uint64, error) {
+	b := tx.Bucket([]byte(bucketMeta)).Get([]byte(key))
+	if b == nil {
+		return 0, nil
+	}
+	v, ok := parseU64(b)
+	if !ok {
+		return 0, fmt.Errorf("meta %s is malformed: %w", key, ErrBadMeta)
+	}
+	return v, nil
 }
 
 // createLedger lays out an empty file. A file that already holds other
@@ -67,7 +91,7 @@ func (l *Ledger) createLedger(tx *bbolt.Tx) error {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
-	return nil
+	return createTillBuckets(tx)
 }
 
 func checkSchema(meta *bbolt.Bucket) error {

@@ -17,13 +17,16 @@ import (
 const maxSaleIDLen = 64
 
 // CommitSale assigns the next journal seq to s, sets s.Seq and s.ReceiptNo
-// ("{store}-{lane}-{seq:06}"), and writes the sale index entry and its
-// SaleCommitted journal event in one fsynced transaction. It returns only
-// after that commit is on disk. A zero s.WallTime is stamped with the
-// ledger's clock, since every event keeps the agent's wall time. On any
-// error nothing is written and s is unchanged. A sale id already stored
-// fails with an ECONFLICT *Error; a sale of another store or without an id
-// fails with EINVALID.
+// ("{store}-{lane}-{seq:06}"), and writes the sale index entry, its
+// SaleCommitted journal event and its points entries (filed under their
+// cards), and deletes the lane's open basket if that basket's id is s.ID
+// (the basket becomes the sale), all in one fsynced transaction (DESIGN
+// §4). It returns only after that commit is on disk. A zero s.WallTime is
+// stamped with the ledger's clock, since every event keeps the agent's
+// wall time, and so is a points entry's zero At. On any error nothing is
+// written and s is unchanged. A sale id already stored fails with an
+// ECONFLICT *Error; a sale of another store or without an id, or with a
+// points entry without a card, fails with EINVALID.
 //
 // ctx is checked before the commit starts; a commit once started runs to
 // its end, since a caller who gave up could not know whether it landed.
@@ -38,10 +41,11 @@ func (l *Ledger) CommitSale(ctx context.Context, s *agent.Sale) error {
 	if c.sale.WallTime.IsZero() {
 		c.sale.WallTime = l.now()
 	}
+	c.sale.Points = stampPoints(s.Points, c.sale.WallTime)
 	if err := l.update(c.run); err != nil {
 		return wrapUncoded(err, "commit sale %s", s.ID)
 	}
-	s.Seq, s.ReceiptNo, s.WallTime = c.sale.Seq, c.sale.ReceiptNo, c.sale.WallTime
+	s.Seq, s.ReceiptNo, s.WallTime, s.Points = c.sale.Seq, c.sale.ReceiptNo, c.sale.WallTime, c.sale.Points
 	return nil
 }
 
@@ -52,7 +56,7 @@ func (l *Ledger) checkSale(s *agent.Sale) error {
 	case s.StoreID != l.storeID:
 		return agent.Errorf(agent.EINVALID, "sale %s is for store %q, this ledger is store %q", s.ID, s.StoreID, l.storeID)
 	}
-	return nil
+	return checkPoints("sale "+s.ID, s.Points)
 }
 
 // update runs fn in a write transaction: alone through DB.Update when no
@@ -103,7 +107,10 @@ func (c *commit) run(tx *bbolt.Tx) error {
 	if err := sales.Put([]byte(c.sale.ID), u64(seq)); err != nil {
 		return fmt.Errorf("put sale index: %w", err)
 	}
-	return nil
+	if err := putPoints(tx, seq, c.sale.Points); err != nil {
+		return err
+	}
+	return deleteBasket(tx, c.sale.LaneID, c.sale.ID)
 }
 
 // Sale returns the committed sale with id, decoded from its journal event,
@@ -144,6 +151,8 @@ func decodeSale(id string, raw []byte) (*agent.Sale, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sale %s: %w", id, err)
 	}
+	// The wire keeps no time per points entry; the sale's is theirs.
+	s.Points = stampPoints(s.Points, s.WallTime)
 	return s, nil
 }
 

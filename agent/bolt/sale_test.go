@@ -94,6 +94,56 @@ func TestLedger_CommitSale(t *testing.T) {
 		}
 	})
 
+	// The sale, its points entries and the end of its basket are one commit.
+	t.Run("PointsAndBasket", func(t *testing.T) {
+		l := mustOpen(t, tempPath(t), testOptions())
+		for _, b := range []*agent.Basket{testBasket("sale-1", "L1"), testBasket("other", "L2")} {
+			if err := l.SaveBasket(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := memberSale(t, "sale-1", "L1", testCard, 3, 1, 300)
+		if err := l.CommitSale(ctx, s); err != nil {
+			t.Fatalf("CommitSale() = %v", err)
+		}
+		if _, err := l.Basket(ctx, "L1"); agent.ErrorCode(err) != agent.ENOTFOUND {
+			t.Errorf("Basket(L1) after its sale = %v, want ENOTFOUND", err)
+		}
+		if _, err := l.Basket(ctx, "L2"); err != nil {
+			t.Errorf("Basket(L2) of another sale = %v, want kept", err)
+		}
+		if got := mustLocalEntries(t, l, testCard); !reflect.DeepEqual(got, s.Points) || got[0].At != s.WallTime {
+			t.Errorf("LocalEntries() = %+v, want the sale's %+v at its wall time", got, s.Points)
+		}
+		got, err := l.Sale(ctx, "sale-1")
+		if err != nil || !reflect.DeepEqual(got, s) {
+			t.Errorf("Sale() =\n%+v, %v\nwant\n%+v", got, err, s)
+		}
+	})
+
+	// A sale refused as a duplicate writes neither its points nor deletes
+	// the basket carrying its id.
+	t.Run("ErrConflictWritesNothing", func(t *testing.T) {
+		l := mustOpen(t, tempPath(t), testOptions())
+		if err := l.CommitSale(ctx, memberSale(t, "sale-1", "L1", testCard, 1, 1, 100)); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.SaveBasket(ctx, testBasket("sale-1", "L2")); err != nil {
+			t.Fatal(err)
+		}
+		before := mustLocalEntries(t, l, testCard)
+		err := l.CommitSale(ctx, memberSale(t, "sale-1", "L2", testCard, 2, 2, 500))
+		if agent.ErrorCode(err) != agent.ECONFLICT {
+			t.Fatalf("CommitSale(duplicate) = %v, want ECONFLICT", err)
+		}
+		if _, err := l.Basket(ctx, "L2"); err != nil {
+			t.Errorf("Basket(L2) after a refused sale = %v, want kept", err)
+		}
+		if got := mustLocalEntries(t, l, testCard); !reflect.DeepEqual(got, before) {
+			t.Errorf("LocalEntries() after a refused sale = %+v, want %+v", got, before)
+		}
+	})
+
 	t.Run("ErrInvalid", func(t *testing.T) {
 		l := mustOpen(t, tempPath(t), testOptions())
 		tests := []struct {
@@ -103,6 +153,9 @@ func TestLedger_CommitSale(t *testing.T) {
 			{"NoID", func(s *agent.Sale) { s.ID = "" }},
 			{"LongID", func(s *agent.Sale) { s.ID = strings.Repeat("x", maxSaleIDLen+1) }},
 			{"OtherStore", func(s *agent.Sale) { s.StoreID = "S002" }},
+			{"PointsWithoutCard", func(s *agent.Sale) {
+				s.Points = []agent.PointsEntry{{ID: "e1", Kind: agent.PointsEarn, Points: 5}}
+			}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

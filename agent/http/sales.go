@@ -51,6 +51,11 @@ type lineResponse struct {
 	QuantityMilli int64  `json:"quantity_milli"`
 	UnitPriceFen  int64  `json:"unit_price_fen"`
 	LineTotalFen  int64  `json:"line_total_fen"`
+
+	RegularUnitPriceFen int64  `json:"regular_unit_price_fen,omitempty"`
+	MemberSavingFen     int64  `json:"member_saving_fen,omitempty"`
+	RewardID            string `json:"reward_id,omitempty"`
+	PointsEarned        int64  `json:"points_earned,omitempty"`
 }
 
 func (s *Server) handleRecordSale(w http.ResponseWriter, r *http.Request) {
@@ -87,12 +92,8 @@ func toSaleResponse(s *agent.Sale) saleResponse {
 	out := saleResponse{
 		SaleID: s.ID, StoreID: s.StoreID, Lane: s.LaneID, Seq: s.Seq, ReceiptNo: s.ReceiptNo,
 		Time: s.WallTime.UTC(), MemberCard: agent.MaskCard(s.MemberCard), TotalFen: s.TotalFen,
-		Lines: make([]lineResponse, len(s.Lines)),
 	}
-	for i, l := range s.Lines {
-		out.Lines[i] = lineResponse{LineNo: l.No, SKU: l.SKU, Barcode: l.Barcode, Name: l.Name,
-			QuantityMilli: l.QuantityMilli, UnitPriceFen: l.UnitPriceFen, LineTotalFen: l.LineTotalFen}
-	}
+	out.Lines = toLinesJSON(s.Lines)
 	return out
 }
 

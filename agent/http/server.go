@@ -18,17 +18,21 @@ const maxBodyBytes = 1 << 20
 // Server serves the local API. Create it with NewServer, then call Open.
 type Server struct {
 	service *agent.Service
+	till    *agent.Till
+	hub     *Hub
 	logger  *slog.Logger
 	ln      net.Listener
 	srv     *http.Server
 }
 
-// NewServer returns a server for service; logger may be nil.
-func NewServer(service *agent.Service, logger *slog.Logger) *Server {
+// NewServer returns a server for service and till; till's lane events
+// should be published to hub. Till and hub may be nil (no till routes);
+// logger may be nil.
+func NewServer(service *agent.Service, till *agent.Till, hub *Hub, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{service: service, logger: logger}
+	s := &Server{service: service, till: till, hub: hub, logger: logger}
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -45,6 +49,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/sales", s.handleRecordSale)
 	mux.HandleFunc("GET /v1/sales/{id}", s.handleGetSale)
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
+	if s.till != nil && s.hub != nil {
+		s.tillRoutes(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -37,7 +37,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *bolt.Ledger) {
 			return "0193a8f0-0000-7000-8000-" + strings.Repeat("0", 11) + string(rune('0'+n%10)), nil
 		},
 	}
-	srv := httptest.NewServer(agenthttp.NewServer(svc, nil).Handler())
+	srv := httptest.NewServer(agenthttp.NewServer(svc, nil, nil, nil).Handler())
 	t.Cleanup(srv.Close)
 	return srv, ledger
 }

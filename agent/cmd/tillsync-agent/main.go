@@ -51,7 +51,8 @@ precedence. See configs/agent.yaml for every key.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().String("config", "", "config file (YAML)")
-	root.AddCommand(newRunCmd(), newConfigCmd(), newStatusCmd(), newLedgerCmd())
+	root.AddCommand(newRunCmd(), newConfigCmd(), newStatusCmd(), newLedgerCmd(),
+		newCatalogCmd(), newMembersCmd(), newPolicyCmd())
 	return root
 }
 

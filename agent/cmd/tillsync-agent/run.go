@@ -31,6 +31,8 @@ type Main struct {
 	Ledger  *bolt.Ledger
 	Uplink  *mqtt.Uplink
 	Service *agent.Service
+	Till    *agent.Till
+	Hub     *agenthttp.Hub
 	Server  *agenthttp.Server
 
 	cancel context.CancelFunc
@@ -62,12 +64,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Ledger = ledger
 	m.Service = &agent.Service{
-		StoreID: c.StoreID, AgentID: c.AgentID, Ledger: ledger, Now: time.Now,
-		NewID: func() (string, error) {
-			id, err := uuid.NewV7()
-			return id.String(), err
-		},
+		StoreID: c.StoreID, AgentID: c.AgentID, Ledger: ledger, Now: time.Now, NewID: newID,
 	}
+	m.Hub = agenthttp.NewHub()
+	m.Till = &agent.Till{StoreID: c.StoreID, Store: ledger, Now: time.Now, NewID: newID, OnEvent: m.Hub.Publish}
 
 	ctx, m.cancel = context.WithCancel(ctx)
 	if c.Uplink.Mode == UplinkMQTT {
@@ -75,7 +75,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	m.Server = agenthttp.NewServer(m.Service, m.Logger.With("component", "api"))
+	m.Server = agenthttp.NewServer(m.Service, m.Till, m.Hub, m.Logger.With("component", "api"))
 	if err := m.Server.Open(c.API.Listen); err != nil {
 		m.Server = nil
 		return err
@@ -105,12 +105,23 @@ func (m *Main) startUplink(ctx context.Context) error {
 	}
 	m.Uplink = up
 	m.Service.Uplink = up
+	m.Till.Uplink = up
 	m.goRun(func() {
 		if err := up.Run(ctx); err != nil {
 			m.Logger.Error("uplink stopped", "err", err)
 		}
 	})
 	return nil
+}
+
+// newID returns a fresh UUIDv7 (RFC 9562): time-ordered, so ids sort in
+// commit order in the ledger and at central.
+func newID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", err
+	}
+	return id.String(), nil
 }
 
 func (m *Main) goRun(f func()) {
