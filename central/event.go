@@ -32,9 +32,19 @@ const (
 
 // Event kinds as stored with each event.
 const (
-	KindSaleCommitted = "sale_committed"
-	KindUnknown       = "unknown"
+	KindSaleCommitted   = "sale_committed"
+	KindReturnCommitted = "return_committed"
+	KindMemberEnrolled  = "member_enrolled"
+	KindUnknown         = "unknown"
 )
+
+// KeptForLedger reports whether events of kind are stored as they came,
+// with no derived rows yet: returns and enrollments are kept in the events
+// table (exactly once, like every event) for the member ledger that
+// applies points, returns and enrollments at central.
+func KeptForLedger(kind string) bool {
+	return kind == KindReturnCommitted || kind == KindMemberEnrolled
+}
 
 // maxIDLen bounds the ids central stores (sale, lane, receipt, card).
 const maxIDLen = 64
@@ -46,8 +56,13 @@ func Reason(code, format string, args ...any) string {
 
 // EventKind returns the kind name central stores with ev.
 func EventKind(ev *syncproto.Event) string {
-	if ev.GetSaleCommitted() != nil {
+	switch {
+	case ev.GetSaleCommitted() != nil:
 		return KindSaleCommitted
+	case ev.GetReturnCommitted() != nil:
+		return KindReturnCommitted
+	case ev.GetMemberEnrolled() != nil:
+		return KindMemberEnrolled
 	}
 	return KindUnknown
 }

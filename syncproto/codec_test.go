@@ -176,7 +176,7 @@ func TestDecodeEvent(t *testing.T) {
 	}{
 		{"ErrTooLarge", make([]byte, MaxPayloadSize+1), ErrTooLarge, "decode event"},
 		{"ErrUnknownKindNone", rawMarshal(t, noPayload), ErrUnknownKind, "event seq 17: unknown event kind"},
-		{"ErrUnknownKindNewer", appendField(rawMarshal(t, noPayload), 11, "\x0a\x01x"), ErrUnknownKind, "unknown event kind"},
+		{"ErrUnknownKindNewer", appendField(rawMarshal(t, noPayload), 99, "\x0a\x01x"), ErrUnknownKind, "unknown event kind"},
 		{"ErrUnknownKindEmpty", garbage["Empty"], ErrUnknownKind, "unknown event kind"},
 		{"ErrMalformedText", garbage["Text"], ErrMalformed, "decode event"},
 		{"ErrMalformedBadVarint", garbage["BadVarint"], ErrMalformed, "decode event"},

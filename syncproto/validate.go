@@ -80,6 +80,16 @@ func ValidateEvent(e *Event) error {
 			return fmt.Errorf("event seq %d: empty sale_committed: %w", e.GetSeq(), ErrMalformed)
 		}
 		return nil
+	case *Event_ReturnCommitted:
+		if p.ReturnCommitted == nil {
+			return fmt.Errorf("event seq %d: empty return_committed: %w", e.GetSeq(), ErrMalformed)
+		}
+		return nil
+	case *Event_MemberEnrolled:
+		if p.MemberEnrolled == nil {
+			return fmt.Errorf("event seq %d: empty member_enrolled: %w", e.GetSeq(), ErrMalformed)
+		}
+		return nil
 	default:
 		// A newer agent's kind arrives as unknown fields and an empty oneof.
 		return fmt.Errorf("event seq %d: %w", e.GetSeq(), ErrUnknownKind)

@@ -3,11 +3,13 @@ package http_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,7 +21,7 @@ import (
 
 // newTillServer serves the till API over a real ledger loaded with the
 // example catalog, members and policy from configs/.
-func newTillServer(t *testing.T) *httptest.Server {
+func newTillServer(t testing.TB) *httptest.Server {
 	t.Helper()
 	ctx := context.Background()
 	ledger, err := bolt.Open(filepath.Join(t.TempDir(), "ledger.db"), bolt.Options{StoreID: "s1", AgentID: "a1"})
@@ -61,13 +63,12 @@ func newTillServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	hub := agenthttp.NewHub()
-	n := 0
+	var n atomic.Int64
 	till := &agent.Till{StoreID: "s1", Store: ledger, Now: time.Now, OnEvent: hub.Publish,
 		NewID: func() (string, error) {
-			n++
-			return "0193a8f0-0000-7000-8000-" + strings.Repeat("0", 8) + string(rune('a'+n/26%26)) + string(rune('a'+n%26)) + "00", nil
+			return fmt.Sprintf("0193a8f0-0000-7000-8000-%012d", n.Add(1)), nil
 		}}
-	svc := &agent.Service{StoreID: "s1", AgentID: "a1", Ledger: ledger, Now: time.Now}
+	svc := &agent.Service{StoreID: "s1", AgentID: "a1", Ledger: ledger, Now: time.Now, NewID: till.NewID}
 	srv := httptest.NewServer(agenthttp.NewServer(svc, till, hub, nil).Handler())
 	t.Cleanup(srv.Close)
 	return srv

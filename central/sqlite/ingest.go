@@ -81,13 +81,21 @@ func (in *ingest) event(ctx context.Context, ev *syncproto.Event, receivedAt tim
 	if err != nil {
 		return 0, fmt.Errorf("event seq %d: encode payload: %w", ev.GetSeq(), err)
 	}
-	sale, reason := central.EventSale(in.b, ev, receivedAt)
+	kept := central.KeptForLedger(central.EventKind(ev)) && ev.GetEventId() != ""
+	var sale *central.Sale
+	var reason string
+	if !kept {
+		sale, reason = central.EventSale(in.b, ev, receivedAt)
+	}
 	ok, err := in.insertEvent(ctx, ev, nullable(ev.GetEventId()), payload)
 	if err != nil {
 		return 0, err
 	}
 	if !ok {
 		return in.conflict(ctx, ev, payload)
+	}
+	if kept {
+		return applied, nil
 	}
 	if reason != "" {
 		return in.quarantine(ctx, ev, reason, payload)

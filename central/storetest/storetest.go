@@ -26,6 +26,26 @@ func Run(t *testing.T, open func(t *testing.T) central.Store) {
 	t.Run("Store_Sale", func(t *testing.T) { testSale(t, open) })
 	t.Run("Store_SalesByStore", func(t *testing.T) { testSalesByStore(t, open) })
 	t.Run("Store_Agents", func(t *testing.T) { testAgents(t, open) })
+	t.Run("Store_IngestBatch_KeptForLedger", func(t *testing.T) { testKeptForLedger(t, open) })
+}
+
+// testKeptForLedger: returns and enrollments are stored once, not
+// quarantined, and leave the sales totals alone.
+func testKeptForLedger(t *testing.T, open Opener) {
+	s := open(t)
+	ret := &syncproto.Event{Seq: 2, EventId: EventID("a1", 2), WallTimeMs: receivedAt.UnixMilli(),
+		Payload: &syncproto.Event_ReturnCommitted{ReturnCommitted: &syncproto.ReturnCommitted{
+			ReturnId: "ret-1", OriginalSaleId: SaleID("a1", 1), StoreId: "s1", LaneId: "l1", RefundFen: 100}}}
+	enr := &syncproto.Event{Seq: 3, EventId: EventID("a1", 3), WallTimeMs: receivedAt.UnixMilli(),
+		Payload: &syncproto.Event_MemberEnrolled{MemberEnrolled: &syncproto.MemberEnrolled{
+			MemberCard: "8800000000017", StoreId: "s1", SealedPersonal: []byte{1, 2, 3}}}}
+	b := Batch("s1", "a1", SaleEvent("s1", "a1", 1), ret, enr)
+	wantResult(t, ingest(t, s, b), central.IngestResult{Applied: 3})
+	wantResult(t, ingest(t, s, b), central.IngestResult{Duplicates: 3})
+	wantSales(t, s, []central.StoreSales{{StoreID: "s1", Sales: 1, TotalFen: SumTotals(1, 1)}})
+	if a := agents(t, s); len(a) != 1 || a[0].Events != 3 || a[0].ContiguousThrough != 3 {
+		t.Errorf("agents = %+v, want 3 events", a)
+	}
 }
 
 func testIngestBatch(t *testing.T, open Opener) {
