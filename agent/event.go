@@ -17,6 +17,7 @@ func SaleEvent(s *Sale, eventID string) *syncproto.Event {
 			QuantityMilli: l.QuantityMilli, UnitPriceFen: l.UnitPriceFen, LineTotalFen: l.LineTotalFen,
 			Category: l.Category, RegularUnitPriceFen: l.RegularUnitPriceFen, MemberSavingFen: l.MemberSavingFen,
 			RewardId: l.RewardID, PointsEarned: l.PointsEarned,
+			PointsEligible: l.PointsEligible, PointsMultiplier: l.PointsMultiplier,
 		}
 	}
 	ms := s.WallTime.UnixMilli()
@@ -61,7 +62,8 @@ func SaleFromEvent(ev *syncproto.Event) (*Sale, error) {
 		s.Lines = append(s.Lines, Line{No: int(l.LineNo), SKU: l.Sku, Barcode: l.Barcode, Name: l.Name,
 			QuantityMilli: l.QuantityMilli, UnitPriceFen: l.UnitPriceFen, LineTotalFen: l.LineTotalFen,
 			Category: l.Category, RegularUnitPriceFen: l.RegularUnitPriceFen, MemberSavingFen: l.MemberSavingFen,
-			RewardID: l.RewardId, PointsEarned: l.PointsEarned})
+			RewardID: l.RewardId, PointsEarned: l.PointsEarned,
+			PointsEligible: l.PointsEligible, PointsMultiplier: l.PointsMultiplier})
 	}
 	return s, nil
 }

@@ -51,6 +51,8 @@ type Till struct {
 	NewID  func() (string, error)
 	// OnEvent receives lane events; it must not block. Nil is allowed.
 	OnEvent func(LaneEvent)
+	// EnrollConfig turns enrollment at the till on; nil leaves it off.
+	EnrollConfig *EnrollConfig
 
 	mu           sync.Mutex
 	lanes        map[string]*sync.Mutex

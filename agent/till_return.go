@@ -157,6 +157,11 @@ func (t *Till) buildReturn(ctx context.Context, in ReturnInput, orig *Sale, p *P
 			rewardBack += rewardPoints(orig, ol.RewardID)
 		}
 	}
+	if orig.MemberCard == "" {
+		if reversed, err = t.enrollmentReversal(ctx, r, orig, priorFen); err != nil {
+			return nil, nil, err
+		}
+	}
 	rr := &ReturnReceipt{Return: r}
 	if err := t.returnPoints(ctx, r, rr, orig, p, reversed, rewardBack, priorFen); err != nil {
 		return nil, nil, err
@@ -214,6 +219,38 @@ func (t *Till) addReturnEntry(r *Return, e PointsEntry) error {
 	}
 	r.Points = append(r.Points, e)
 	return nil
+}
+
+// enrollmentReversal handles an anonymous sale that later qualified an
+// enrollment: its points went to the new card, so a return takes them
+// back from that card, pro rata to the money returned (cumulative, so the
+// whole sale returned takes back exactly what was credited).
+func (t *Till) enrollmentReversal(ctx context.Context, r *Return, orig *Sale, priorFen int64) (int64, error) {
+	es, ok := t.Store.(EnrollStore)
+	if !ok {
+		return 0, nil
+	}
+	card, err := es.EnrolledBySale(ctx, orig.ID)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("enrollment of sale %s: %w", orig.ID, err)
+	}
+	local, err := t.Store.LocalEntries(ctx, card)
+	if err != nil {
+		return 0, fmt.Errorf("points of card %s: %w", MaskCard(card), err)
+	}
+	var credited int64
+	for _, e := range local {
+		if e.Kind == PointsEarn && e.SaleID == orig.ID {
+			credited += e.Points
+			r.MemberID = e.MemberID
+		}
+	}
+	r.Card = card
+	before := ceilShare(credited, priorFen, orig.TotalFen)
+	return ReversePoints(credited, orig.TotalFen, priorFen+r.RefundFen, before), nil
 }
 
 // foreignReturn accepts a return of a sale this store does not hold (it

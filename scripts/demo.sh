@@ -34,7 +34,8 @@ central_port=$(free_port 8090)
 agent_port=$(free_port 8080)
 
 echo "== building tillsync-agent and tillsync-central"
-CGO_ENABLED=0 go build -o "$work/bin/" ./agent/cmd/tillsync-agent ./central/cmd/tillsync-central
+# Pure Go (tag nousb: no USB HID drivers, which need cgo and libusb).
+CGO_ENABLED=0 go build -tags nousb -o "$work/bin/" ./agent/cmd/tillsync-agent ./central/cmd/tillsync-central
 export TILLSYNC_CHAIN_ID=demo
 
 echo "== starting central: embedded broker on 127.0.0.1:$broker_port, HQ API on 127.0.0.1:$central_port"

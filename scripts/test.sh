@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 need_go
 # gcc: cgo and the race detector; libusb + pkg-config: the USB driver;
+# umockdev: the USB driver's tests on an emulated device;
 # mosquitto: the external-broker tests start their own on a free port.
-need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev mosquitto ca-certificates
+need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev umockdev libumockdev-dev mosquitto ca-certificates
 export CGO_ENABLED=1
 
 echo "== gofmt"
@@ -20,5 +21,13 @@ if [ -n "$unformatted" ]; then
 fi
 echo "== go vet"
 go vet ./...
+echo "== pure-Go build (tag nousb, no cgo)"
+CGO_ENABLED=0 go vet -tags nousb ./...
 echo "== go test -race"
 go test -race -count=1 -timeout 45m "$@" ./...
+echo "== usbhid on an emulated USB device (umockdev)"
+# The real gousb + libusb path against a umockdev-emulated HID scanner;
+# umockdev-wrapper LD_PRELOADs the emulation, which the race detector
+# tolerates.
+go vet -tags umockdev ./drivers/usbhid/
+go test -race -count=1 -tags umockdev -exec umockdev-wrapper ./drivers/usbhid/

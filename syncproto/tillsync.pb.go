@@ -920,8 +920,10 @@ type MemberEnrolled struct {
 	// points are credited to the new member.
 	QualifyingSaleId string `protobuf:"bytes,8,opt,name=qualifying_sale_id,json=qualifyingSaleId,proto3" json:"qualifying_sale_id,omitempty"`
 	MarketingOptOut  bool   `protobuf:"varint,9,opt,name=marketing_opt_out,json=marketingOptOut,proto3" json:"marketing_opt_out,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// points credits the qualifying purchase to the new member (pending).
+	Points        []*PointsEntry `protobuf:"bytes,10,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MemberEnrolled) Reset() {
@@ -1017,6 +1019,13 @@ func (x *MemberEnrolled) GetMarketingOptOut() bool {
 	return false
 }
 
+func (x *MemberEnrolled) GetPoints() []*PointsEntry {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
 type SaleLine struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	LineNo  uint32                 `protobuf:"varint,1,opt,name=line_no,json=lineNo,proto3" json:"line_no,omitempty"`
@@ -1035,9 +1044,14 @@ type SaleLine struct {
 	// reward_id is set on a gift line taken for points.
 	RewardId string `protobuf:"bytes,11,opt,name=reward_id,json=rewardId,proto3" json:"reward_id,omitempty"`
 	// points_earned is this line's share of the sale's earned points.
-	PointsEarned  int64 `protobuf:"varint,12,opt,name=points_earned,json=pointsEarned,proto3" json:"points_earned,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PointsEarned int64 `protobuf:"varint,12,opt,name=points_earned,json=pointsEarned,proto3" json:"points_earned,omitempty"`
+	// points_eligible and points_multiplier (hundredths, 0 = ×1) are the
+	// catalog's at the time of sale, so points can be recomputed later
+	// (an enrollment crediting this purchase) without today's catalog.
+	PointsEligible   bool  `protobuf:"varint,13,opt,name=points_eligible,json=pointsEligible,proto3" json:"points_eligible,omitempty"`
+	PointsMultiplier int64 `protobuf:"varint,14,opt,name=points_multiplier,json=pointsMultiplier,proto3" json:"points_multiplier,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SaleLine) Reset() {
@@ -1150,6 +1164,20 @@ func (x *SaleLine) GetRewardId() string {
 func (x *SaleLine) GetPointsEarned() int64 {
 	if x != nil {
 		return x.PointsEarned
+	}
+	return 0
+}
+
+func (x *SaleLine) GetPointsEligible() bool {
+	if x != nil {
+		return x.PointsEligible
+	}
+	return false
+}
+
+func (x *SaleLine) GetPointsMultiplier() int64 {
+	if x != nil {
+		return x.PointsMultiplier
 	}
 	return 0
 }
@@ -1439,7 +1467,7 @@ const file_tillsync_proto_rawDesc = "" +
 	"\x03sku\x18\x02 \x01(\tR\x03sku\x12%\n" +
 	"\x0equantity_milli\x18\x03 \x01(\x03R\rquantityMilli\x12\x1d\n" +
 	"\n" +
-	"refund_fen\x18\x04 \x01(\x03R\trefundFen\"\xc7\x02\n" +
+	"refund_fen\x18\x04 \x01(\x03R\trefundFen\"\xf9\x02\n" +
 	"\x0eMemberEnrolled\x12\x1f\n" +
 	"\vmember_card\x18\x01 \x01(\tR\n" +
 	"memberCard\x12\x1b\n" +
@@ -1452,7 +1480,9 @@ const file_tillsync_proto_rawDesc = "" +
 	"phoneLast4\x12'\n" +
 	"\x0fsealed_personal\x18\a \x01(\fR\x0esealedPersonal\x12,\n" +
 	"\x12qualifying_sale_id\x18\b \x01(\tR\x10qualifyingSaleId\x12*\n" +
-	"\x11marketing_opt_out\x18\t \x01(\bR\x0fmarketingOptOut\"\x95\x03\n" +
+	"\x11marketing_opt_out\x18\t \x01(\bR\x0fmarketingOptOut\x120\n" +
+	"\x06points\x18\n" +
+	" \x03(\v2\x18.tillsync.v1.PointsEntryR\x06points\"\xeb\x03\n" +
 	"\bSaleLine\x12\x17\n" +
 	"\aline_no\x18\x01 \x01(\rR\x06lineNo\x12\x10\n" +
 	"\x03sku\x18\x02 \x01(\tR\x03sku\x12\x18\n" +
@@ -1466,7 +1496,9 @@ const file_tillsync_proto_rawDesc = "" +
 	"\x11member_saving_fen\x18\n" +
 	" \x01(\x03R\x0fmemberSavingFen\x12\x1b\n" +
 	"\treward_id\x18\v \x01(\tR\brewardId\x12#\n" +
-	"\rpoints_earned\x18\f \x01(\x03R\fpointsEarned\"\xdd\x01\n" +
+	"\rpoints_earned\x18\f \x01(\x03R\fpointsEarned\x12'\n" +
+	"\x0fpoints_eligible\x18\r \x01(\bR\x0epointsEligible\x12+\n" +
+	"\x11points_multiplier\x18\x0e \x01(\x03R\x10pointsMultiplier\"\xdd\x01\n" +
 	"\x06Tender\x12,\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x18.tillsync.v1.Tender.KindR\x04kind\x12\x1d\n" +
 	"\n" +
@@ -1528,13 +1560,14 @@ var file_tillsync_proto_depIdxs = []int32{
 	7,  // 8: tillsync.v1.ReturnCommitted.lines:type_name -> tillsync.v1.ReturnLine
 	5,  // 9: tillsync.v1.ReturnCommitted.points:type_name -> tillsync.v1.PointsEntry
 	10, // 10: tillsync.v1.ReturnCommitted.refunds:type_name -> tillsync.v1.Tender
-	1,  // 11: tillsync.v1.Tender.kind:type_name -> tillsync.v1.Tender.Kind
-	12, // 12: tillsync.v1.Ack.ranges:type_name -> tillsync.v1.SeqRange
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	5,  // 11: tillsync.v1.MemberEnrolled.points:type_name -> tillsync.v1.PointsEntry
+	1,  // 12: tillsync.v1.Tender.kind:type_name -> tillsync.v1.Tender.Kind
+	12, // 13: tillsync.v1.Ack.ranges:type_name -> tillsync.v1.SeqRange
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_tillsync_proto_init() }

@@ -20,6 +20,8 @@ const (
 	bucketPoints          = "points"           // card → bucket: pointsKey → JSON agent.PointsEntry
 	bucketReturns         = "returns"          // return id → 8-byte big-endian seq
 	bucketReturned        = "returned"         // original sale id → JSON map line no → quantity
+	bucketEnrollments     = "enrollments"      // card → 8-byte big-endian seq of its MemberEnrolled event
+	bucketEnrollSales     = "enroll_sales"     // qualifying sale id → card it was credited to
 
 	bucketCardBlocks = "card_blocks" // reserved: blocked cards
 )
@@ -29,6 +31,7 @@ func tillBuckets() []string {
 	return []string{
 		bucketCatalog, bucketCatalogBarcodes, bucketCatalogItems, bucketMembers,
 		bucketPolicy, bucketBaskets, bucketPoints, bucketReturns, bucketReturned,
+		bucketEnrollments, bucketEnrollSales,
 	}
 }
 
@@ -40,6 +43,7 @@ const (
 	metaWatermark     = "watermark"       // 8-byte big-endian, highest contiguously acked seq
 	metaCatalogVer    = "catalog_version" // 8-byte big-endian; absent = 0, none loaded
 	metaMembersVer    = "members_version" // 8-byte big-endian; absent = 0, none loaded
+	metaEnrollBlock   = "enroll_block"    // JSON agent.EnrollBlock; absent = none
 )
 
 // policyKey is the policy bucket's only key: the store holds one policy.

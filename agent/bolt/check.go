@@ -12,11 +12,11 @@ import (
 
 // Check verifies the ledger file: bbolt's own page consistency check, then
 // that the journal is one contiguous run of seqs ending at most at the
-// head, that each entry decodes and holds its own seq, and that the sale
-// and return indexes match the journal's sales and returns one to one. It returns every problem
-// found joined in one error, or nil. It holds a read transaction for the
-// whole walk, so run it at start-up or from the ledger check command, not
-// on a busy till.
+// head, that each entry decodes and holds its own seq, and that the sale,
+// return and enrollment indexes match the journal's sales, returns and
+// enrollments one to one. It returns every problem found joined in one
+// error, or nil. It holds a read transaction for the whole walk, so run
+// it at start-up or from the ledger check command, not on a busy till.
 func (l *Ledger) Check(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -37,9 +37,10 @@ func checkIndex(tx *bbolt.Tx) error {
 	journal := tx.Bucket([]byte(bucketJournal))
 	indexes := map[string]*bbolt.Bucket{
 		bucketSales: tx.Bucket([]byte(bucketSales)), bucketReturns: tx.Bucket([]byte(bucketReturns)),
+		bucketEnrollments: tx.Bucket([]byte(bucketEnrollments)),
 	}
-	if journal == nil || indexes[bucketSales] == nil || indexes[bucketReturns] == nil {
-		return fmt.Errorf("%w: journal, sales or returns bucket missing", ErrNotLedger)
+	if journal == nil || indexes[bucketSales] == nil || indexes[bucketReturns] == nil || indexes[bucketEnrollments] == nil {
+		return fmt.Errorf("%w: journal, sales, returns or enrollments bucket missing", ErrNotLedger)
 	}
 	var prev uint64
 	counts := make(map[string]int, len(indexes))

@@ -78,8 +78,8 @@ func compact(tx *bbolt.Tx, keepAfter time.Time, max int) (int, error) {
 // and points entries to delete with it.
 type compactable struct {
 	seq    uint64
-	index  string // bucketSales, bucketReturns, or "" for another event
-	id     string // the sale or return id
+	index  string // bucketSales, bucketReturns, bucketEnrollments, or "" for another event
+	id     string // the sale or return id, the enrolled card
 	points []agent.PointsEntry
 }
 
@@ -89,6 +89,9 @@ func compactableOf(seq uint64, ev *syncproto.Event) compactable {
 	}
 	if rc := ev.GetReturnCommitted(); rc != nil {
 		return compactable{seq: seq, index: bucketReturns, id: rc.GetReturnId(), points: agent.PointsEntriesFromWire(rc.GetPoints())}
+	}
+	if me := ev.GetMemberEnrolled(); me != nil {
+		return enrollCompactable(seq, me)
 	}
 	return compactable{seq: seq}
 }

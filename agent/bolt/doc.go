@@ -9,6 +9,7 @@
 //
 // It is the only package in the repository that imports bbolt. A sale (or
 // return), its points entries and its journal event are written in one
-// fsynced transaction; concurrent lanes share fsyncs through bbolt's group
-// commit (DB.Batch).
+// fsynced transaction; concurrent lanes share fsyncs through the ledger's
+// own group commit (writer.go: one goroutine runs every waiting commit in
+// one transaction).
 package bolt

@@ -14,6 +14,9 @@ var (
 	ErrBadMeta = errors.New("ledger meta is damaged")
 )
 
+// ErrClosed is returned by a commit made after Close.
+var ErrClosed = errors.New("ledger is closed")
+
 // Journal errors.
 var (
 	// ErrWatermarkAhead is returned by SetWatermark for a seq above the

@@ -46,7 +46,7 @@ func (l *Ledger) CommitReturn(ctx context.Context, r *agent.Return) error {
 		c.ret.WallTime = l.now()
 	}
 	c.ret.Points = stampPoints(r.Points, c.ret.WallTime)
-	if err := l.update(c.run); err != nil {
+	if err := l.writer.commit(c.check, c.apply); err != nil {
 		return wrapUncoded(err, "commit return %s", r.ID)
 	}
 	r.Seq, r.ReceiptNo, r.WallTime, r.Points = c.ret.Seq, c.ret.ReceiptNo, c.ret.WallTime, c.ret.Points
@@ -81,22 +81,40 @@ func (l *Ledger) checkReturn(r *agent.Return) error {
 	return checkPoints("return "+r.ID, r.Points)
 }
 
-// returnCommit is one CommitReturn's transaction function; like commit, it
-// may run several times under DB.Batch and starts from the caller's copy.
+// returnCommit is one CommitReturn's transaction; like commit, it may run
+// several times in the group commit and starts from the caller's copy.
 type returnCommit struct {
 	ret     agent.Return
 	storeID string
 	eventID string
+	// returned is what check computed of the original sale's returned
+	// quantities with this return added, for apply to store.
+	returned map[int]int64
 }
 
-func (c *returnCommit) run(tx *bbolt.Tx) error {
-	returns, journal := tx.Bucket([]byte(bucketReturns)), tx.Bucket([]byte(bucketJournal))
-	if returns.Get([]byte(c.ret.ID)) != nil {
+// check refuses a return id already recorded and a return its original
+// sale cannot take (see CommitReturn), seeing the returns committed
+// earlier in the same group. It writes nothing, so a refusal fails this
+// return alone.
+func (c *returnCommit) check(tx *bbolt.Tx) error {
+	if tx.Bucket([]byte(bucketReturns)).Get([]byte(c.ret.ID)) != nil {
 		return agent.Errorf(agent.ECONFLICT, "return %s is already recorded", c.ret.ID)
 	}
-	if err := recordReturned(tx, &c.ret); err != nil {
+	done, err := returnedWith(tx, &c.ret)
+	if err != nil {
 		return err
 	}
+	c.returned = done
+	return nil
+}
+
+// apply writes the returned quantities, the return's journal event under
+// the next seq, its index entry and its points entries.
+func (c *returnCommit) apply(tx *bbolt.Tx) error {
+	if err := putJSON(tx.Bucket([]byte(bucketReturned)), []byte(c.ret.OriginalSaleID), c.returned); err != nil {
+		return fmt.Errorf("returned quantities of sale %s: %w", c.ret.OriginalSaleID, err)
+	}
+	journal := tx.Bucket([]byte(bucketJournal))
 	seq, err := journal.NextSequence()
 	if err != nil {
 		return fmt.Errorf("next seq: %w", err)
@@ -110,19 +128,18 @@ func (c *returnCommit) run(tx *bbolt.Tx) error {
 	if err := journal.Put(u64(seq), ev); err != nil {
 		return fmt.Errorf("put journal %d: %w", seq, err)
 	}
-	if err := returns.Put([]byte(c.ret.ID), u64(seq)); err != nil {
+	if err := tx.Bucket([]byte(bucketReturns)).Put([]byte(c.ret.ID), u64(seq)); err != nil {
 		return fmt.Errorf("put return index: %w", err)
 	}
 	return putPoints(tx, seq, c.ret.Points)
 }
 
-// recordReturned checks r against its original sale, when held, and adds
-// r's quantities to those already returned of it.
-func recordReturned(tx *bbolt.Tx, r *agent.Return) error {
-	b := tx.Bucket([]byte(bucketReturned))
+// returnedWith checks r against its original sale, when held, and returns
+// the quantities returned of that sale with r's added.
+func returnedWith(tx *bbolt.Tx, r *agent.Return) (map[int]int64, error) {
 	done := make(map[int]int64)
-	if _, err := getJSON(b, []byte(r.OriginalSaleID), &done); err != nil {
-		return fmt.Errorf("returned quantities of sale %s: %w", r.OriginalSaleID, err)
+	if _, err := getJSON(tx.Bucket([]byte(bucketReturned)), []byte(r.OriginalSaleID), &done); err != nil {
+		return nil, fmt.Errorf("returned quantities of sale %s: %w", r.OriginalSaleID, err)
 	}
 	want := make(map[int]int64, len(r.Lines))
 	for _, rl := range r.Lines {
@@ -130,17 +147,17 @@ func recordReturned(tx *bbolt.Tx, r *agent.Return) error {
 	}
 	sale, err := heldSale(tx, r.OriginalSaleID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if sale != nil {
 		if err := checkReturnable(sale, r, done, want); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for no, q := range want {
 		done[no] += q
 	}
-	return putJSON(b, []byte(r.OriginalSaleID), done)
+	return done, nil
 }
 
 // heldSale returns the sale with id if this ledger holds it, else nil.

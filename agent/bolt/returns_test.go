@@ -139,19 +139,22 @@ func TestLedger_CommitReturn(t *testing.T) {
 	})
 
 	// Two lanes return the same line at once and only one return fits:
-	// exactly one wins, through DB.Update alone or through a shared Batch.
+	// exactly one wins, whether the race put them in one group commit or
+	// in two (Grouped pins them in one transaction).
 	t.Run("ConcurrentSameLine", func(t *testing.T) {
-		for _, mode := range []string{"Update", "Batch"} {
+		for _, mode := range []string{"Raced", "Grouped"} {
 			t.Run(mode, func(t *testing.T) {
 				l := mustOpen(t, tempPath(t), testOptions())
-				if mode == "Batch" {
-					l.committing.Add(1) // as if a commit were in progress
-					defer l.committing.Add(-1)
-				}
 				for i := range 20 {
 					saleID := fmt.Sprintf("sale-%d", i)
 					saleOf2(t, l, saleID)
-					if wins := raceReturns(t, l, saleID); wins != 1 {
+					var wins int
+					if mode == "Grouped" {
+						inGroup(t, l, 2, func() { wins = raceReturns(t, l, saleID) })
+					} else {
+						wins = raceReturns(t, l, saleID)
+					}
+					if wins != 1 {
 						t.Errorf("%s: %d returns of 1.5 out of 2 won, want exactly 1", saleID, wins)
 					}
 					if got := mustReturned(t, l, saleID); got[1] != 1500 {

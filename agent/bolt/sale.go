@@ -42,7 +42,7 @@ func (l *Ledger) CommitSale(ctx context.Context, s *agent.Sale) error {
 		c.sale.WallTime = l.now()
 	}
 	c.sale.Points = stampPoints(s.Points, c.sale.WallTime)
-	if err := l.update(c.run); err != nil {
+	if err := l.writer.commit(c.check, c.apply); err != nil {
 		return wrapUncoded(err, "commit sale %s", s.ID)
 	}
 	s.Seq, s.ReceiptNo, s.WallTime, s.Points = c.sale.Seq, c.sale.ReceiptNo, c.sale.WallTime, c.sale.Points
@@ -59,21 +59,9 @@ func (l *Ledger) checkSale(s *agent.Sale) error {
 	return checkPoints("sale "+s.ID, s.Points)
 }
 
-// update runs fn in a write transaction: alone through DB.Update when no
-// other commit is in progress, else through DB.Batch so that concurrent
-// lanes share one fsync. fn must be idempotent (Batch may run it again).
-func (l *Ledger) update(fn func(*bbolt.Tx) error) error {
-	if l.committing.Add(1) == 1 {
-		defer l.committing.Add(-1)
-		return l.db.Update(fn)
-	}
-	defer l.committing.Add(-1)
-	return l.db.Batch(fn)
-}
-
-// commit is one CommitSale's transaction function. DB.Batch may run it
-// several times — in a batch that a neighbour's failure rolled back, then
-// again in the retried batch or alone — so every run starts from the
+// commit is one CommitSale's transaction. The group commit may run it
+// several times — in a group that a neighbour's failure rolled back, then
+// again in the retried group or alone — so every run starts from the
 // caller's sale and re-derives the seq from the transaction it is in.
 type commit struct {
 	sale    agent.Sale // a copy: the caller's sale changes only on success
@@ -81,14 +69,20 @@ type commit struct {
 	eventID string // the same on every run: one sale, one event
 }
 
-func (c *commit) run(tx *bbolt.Tx) error {
-	sales, journal := tx.Bucket([]byte(bucketSales)), tx.Bucket([]byte(bucketJournal))
-	// A conflict fails only this sale: Batch takes the failing function out,
-	// reruns the others, then reruns this one alone, which fails again here
-	// and returns the error to its caller.
-	if sales.Get([]byte(c.sale.ID)) != nil {
+// check fails with ECONFLICT when the sale id is already recorded,
+// including by an earlier commit of the same group. It writes nothing, so
+// the group commit fails this sale alone and commits the others.
+func (c *commit) check(tx *bbolt.Tx) error {
+	if tx.Bucket([]byte(bucketSales)).Get([]byte(c.sale.ID)) != nil {
 		return agent.Errorf(agent.ECONFLICT, "sale %s is already recorded", c.sale.ID)
 	}
+	return nil
+}
+
+// apply writes the sale's journal event, index entry and points entries
+// under the next seq, and deletes the lane's basket it came from.
+func (c *commit) apply(tx *bbolt.Tx) error {
+	sales, journal := tx.Bucket([]byte(bucketSales)), tx.Bucket([]byte(bucketJournal))
 	// NextSequence belongs to the transaction: a rollback takes it back, so
 	// the journal has no gaps.
 	seq, err := journal.NextSequence()

@@ -20,6 +20,7 @@ type Server struct {
 	service *agent.Service
 	till    *agent.Till
 	hub     *Hub
+	devices DeviceLister
 	logger  *slog.Logger
 	ln      net.Listener
 	srv     *http.Server
@@ -49,6 +50,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/sales", s.handleRecordSale)
 	mux.HandleFunc("GET /v1/sales/{id}", s.handleGetSale)
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
+	mux.HandleFunc("GET /v1/devices", s.handleDevices)
+	mux.HandleFunc("GET /metrics", s.handleMetrics)
 	if s.till != nil && s.hub != nil {
 		s.tillRoutes(mux)
 	}

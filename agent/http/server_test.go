@@ -173,3 +173,24 @@ func TestServer_Status(t *testing.T) {
 		t.Errorf("status %v", got)
 	}
 }
+
+func TestServer_Metrics(t *testing.T) {
+	srv, _ := newTestServer(t)
+	if code, got := do(t, "POST", srv.URL+"/v1/sales", `{"lane":"l1","lines":[{"sku":"A","quantity_milli":1000,"unit_price_fen":100}]}`); code != http.StatusCreated {
+		t.Fatalf("sale: %d %v", code, got)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"tillsync_outbox_depth 1\n", "tillsync_journal_last_seq 1\n", "tillsync_uplink_connected 0\n", "# TYPE tillsync_device_up gauge\n"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+}

@@ -6,14 +6,15 @@ import (
 )
 
 type statusResponse struct {
-	StoreID                 string     `json:"store_id"`
-	AgentID                 string     `json:"agent_id"`
-	Connected               bool       `json:"connected"`
-	LastSeq                 uint64     `json:"last_seq"`
-	LastAckedSeq            uint64     `json:"last_acked_seq"`
-	OutboxDepth             uint64     `json:"outbox_depth"`
-	OldestUnsyncedAgeSecond int64      `json:"oldest_unsynced_age_seconds"`
-	LastAckAt               *time.Time `json:"last_ack_at,omitempty"`
+	StoreID                 string       `json:"store_id"`
+	AgentID                 string       `json:"agent_id"`
+	Connected               bool         `json:"connected"`
+	LastSeq                 uint64       `json:"last_seq"`
+	LastAckedSeq            uint64       `json:"last_acked_seq"`
+	OutboxDepth             uint64       `json:"outbox_depth"`
+	OldestUnsyncedAgeSecond int64        `json:"oldest_unsynced_age_seconds"`
+	LastAckAt               *time.Time   `json:"last_ack_at,omitempty"`
+	Devices                 []deviceJSON `json:"devices"`
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
@@ -26,6 +27,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		StoreID: st.StoreID, AgentID: st.AgentID, Connected: st.Connected,
 		LastSeq: st.LastSeq, LastAckedSeq: st.LastAckedSeq, OutboxDepth: st.OutboxDepth,
 		OldestUnsyncedAgeSecond: int64(st.OldestUnsynced / time.Second),
+		Devices:                 s.devicesJSON(),
 	}
 	if !st.LastAckAt.IsZero() {
 		t := st.LastAckAt.UTC()

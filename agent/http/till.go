@@ -19,6 +19,7 @@ func (s *Server) tillRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/lanes/{lane}/tenders", s.handleTender)
 	mux.HandleFunc("POST /v1/lanes/{lane}/commit", s.handleCommit)
 	mux.HandleFunc("POST /v1/returns", s.handleReturn)
+	mux.HandleFunc("POST /v1/enrollments", s.handleEnroll)
 	mux.HandleFunc("GET /v1/events", s.handleEvents)
 }
 

@@ -64,3 +64,30 @@ func FuzzPriceCheckDigit(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseGS1 checks that parsing never panics, fails only with the
+// package's sentinels, and that a parse re-encodes (FNC1 after each
+// variable-length AI) to data that parses the same.
+func FuzzParseGS1(f *testing.F) {
+	for _, s := range []string{"]C10109506000134352172012251" + "0ABC123\x1d21XYZ", "00106141411234567897",
+		"31030012504101234567890128", "8200x\x1d91y", "", "]C1", "0", "7003"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		ais, err := ParseGS1(data)
+		if err != nil {
+			if !errors.Is(err, ErrFormat) && !errors.Is(err, ErrCheckDigit) {
+				t.Fatalf("ParseGS1(%q): unexpected error kind %v", data, err)
+			}
+			return
+		}
+		var enc strings.Builder
+		for _, a := range ais {
+			enc.WriteString(a.Code + a.Value + "\x1d")
+		}
+		again, err := ParseGS1(enc.String())
+		if err != nil || formatAIs(again) != formatAIs(ais) {
+			t.Fatalf("ParseGS1(%q) = %s; re-encoded %q parses as %s, %v", data, formatAIs(ais), enc.String(), formatAIs(again), err)
+		}
+	})
+}

@@ -77,6 +77,7 @@ type agentProc struct {
 	agentID string
 	env     []string
 	dir     string
+	args    []string // extra arguments of "run"
 }
 
 func agentEnv(dir, storeID, agentID, apiAddr, brokerURL string) []string {
@@ -104,7 +105,7 @@ func startAgent(t testing.TB, dir, storeID, agentID, brokerURL string) *agentPro
 
 func (a *agentProc) launch(t testing.TB) {
 	t.Helper()
-	a.proc = start(t, a.dir, a.agentID, bins.agent, a.env, "run")
+	a.proc = start(t, a.dir, a.agentID, bins.agent, a.env, append([]string{"run"}, a.args...)...)
 	waitFor(t, 60*time.Second, a.agentID+" to serve /healthz", func() bool { return healthy(a.api) })
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tillsync/tillsync/agent"
 	"github.com/tillsync/tillsync/syncproto"
 )
 
@@ -22,6 +23,8 @@ type Config struct {
 	Ledger  LedgerConfig `mapstructure:"ledger"`
 	API     APIConfig    `mapstructure:"api"`
 	Uplink  UplinkConfig `mapstructure:"uplink"`
+	Enroll  EnrollConfig `mapstructure:"enroll"`
+	Lanes   []LaneConfig `mapstructure:"lanes"`
 	Log     LogConfig    `mapstructure:"log"`
 }
 
@@ -51,6 +54,21 @@ type UplinkConfig struct {
 	AckTimeout  time.Duration `mapstructure:"ack_timeout"`
 }
 
+// EnrollConfig is enrollment at the till (DESIGN §3, enrollment). The
+// card number block stands in until central delivers blocks; BlockEnd 0
+// means none. Without CentralPublicKey enrollment is off.
+type EnrollConfig struct {
+	CardPrefix string `mapstructure:"card_prefix"`
+	BlockStart uint64 `mapstructure:"block_start"`
+	BlockEnd   uint64 `mapstructure:"block_end"`
+	// CentralPublicKey is standard base64 of central's 32-byte NaCl box
+	// public key: personal fields are sealed to it.
+	CentralPublicKey string `mapstructure:"central_public_key"`
+	// CollectIDNumber lets the till take ID-document numbers; off unless
+	// the chain turns it on (DESIGN §3, privacy).
+	CollectIDNumber bool `mapstructure:"collect_id_number"`
+}
+
 // LogConfig is the logging section.
 type LogConfig struct {
 	Level  string `mapstructure:"level"`  // debug, info, warn, error
@@ -76,7 +94,8 @@ func DefaultConfig() Config {
 			Mode: UplinkMQTT, BrokerURL: "tcp://127.0.0.1:18830", TopicPrefix: syncproto.DefaultPrefix,
 			BatchSize: 200, Window: 4, AckTimeout: 10 * time.Second,
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Enroll: EnrollConfig{CardPrefix: "8800"},
+		Log:    LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -110,6 +129,8 @@ func (c *Config) Validate() []string {
 	default:
 		add("uplink.mode", c.Uplink.Mode, "must be mqtt or off")
 	}
+	p = append(p, c.Enroll.validate()...)
+	p = append(p, validateLanes(c.Lanes)...)
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		add("log.level", c.Log.Level, "must be debug, info, warn or error")
 	}
@@ -141,6 +162,30 @@ func (u *UplinkConfig) validate() []string {
 		add("uplink.ack_timeout", u.AckTimeout, "must be at least 100ms")
 	}
 	return p
+}
+
+func (e *EnrollConfig) validate() []string {
+	var p []string
+	switch {
+	case e.BlockEnd == 0 && e.BlockStart != 0:
+		p = append(p, fmt.Sprintf("enroll.block_end: %q must be set with enroll.block_start", fmt.Sprint(e.BlockEnd)))
+	case e.BlockEnd != 0:
+		if err := e.block().Validate(); err != nil {
+			p = append(p, fmt.Sprintf("enroll.card_prefix/block_start/block_end: %q %d..%d: %s", e.CardPrefix, e.BlockStart, e.BlockEnd, agent.ErrorMessage(err)))
+		}
+	}
+	if e.CentralPublicKey != "" {
+		if _, err := agent.ParseCentralKey(e.CentralPublicKey); err != nil {
+			// The key is public, but a mangled one is best not echoed whole.
+			p = append(p, "enroll.central_public_key: "+agent.ErrorMessage(err))
+		}
+	}
+	return p
+}
+
+// block is the configured enrollment block.
+func (e *EnrollConfig) block() agent.EnrollBlock {
+	return agent.EnrollBlock{Prefix: e.CardPrefix, Start: e.BlockStart, End: e.BlockEnd, Next: e.BlockStart}
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -104,3 +104,37 @@ func TestLoadConfig_Err(t *testing.T) {
 		t.Error("loadConfig accepted a missing file")
 	}
 }
+
+func TestConfig_LanesExample(t *testing.T) {
+	c, err := loadConfig(filepath.Join("..", "..", "..", "configs", "lanes.example.yaml"), nil)
+	if err != nil {
+		t.Fatalf("load configs/lanes.example.yaml: %v", err)
+	}
+	if p := c.Validate(); len(p) > 0 {
+		t.Fatalf("configs/lanes.example.yaml has problems: %v", p)
+	}
+	kinds := map[string]bool{}
+	for _, l := range c.Lanes {
+		for _, d := range l.Devices {
+			kinds[d.Kind] = true
+		}
+	}
+	reg, err := newRegistry(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range reg.Kinds() {
+		if !kinds[k] {
+			t.Errorf("configs/lanes.example.yaml has no example of device kind %q", k)
+		}
+	}
+	bad := c
+	bad.Lanes = append([]LaneConfig{}, c.Lanes...)
+	bad.Lanes = append(bad.Lanes, LaneConfig{ID: "lane-1", Devices: []DeviceConfig{{ID: "lane-1-scanner", Kind: "telepathy", Path: "/dev/x"}}})
+	got := strings.Join(bad.Validate(), "\n")
+	for _, want := range []string{`lanes[3].id: lane "lane-1" is listed twice`, `lanes[3].devices[0].id: device "lane-1-scanner" is listed twice`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems %q do not include %q", got, want)
+		}
+	}
+}

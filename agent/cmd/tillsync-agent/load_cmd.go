@@ -28,12 +28,9 @@ see configs/catalog.example.csv). Every bad row is reported with its line.`,
 			if err != nil {
 				return "", err
 			}
-			if version == 0 {
-				held, err := l.CatalogVersion(ctx)
-				if err != nil {
-					return "", err
-				}
-				version = held + 1
+			version, err = nextVersion(ctx, version, l.CatalogVersion)
+			if err != nil {
+				return "", err
 			}
 			if err := l.ReplaceCatalog(ctx, version, products); err != nil {
 				return "", err
@@ -64,12 +61,9 @@ numbers, addresses, income) is refused: stores never hold it.`,
 			for i := range members {
 				members[i].BalanceAt = now
 			}
-			if version == 0 {
-				held, err := l.MembersVersion(ctx)
-				if err != nil {
-					return "", err
-				}
-				version = held + 1
+			version, err = nextVersion(ctx, version, l.MembersVersion)
+			if err != nil {
+				return "", err
 			}
 			if err := l.ReplaceMembers(ctx, version, members); err != nil {
 				return "", err
@@ -152,4 +146,16 @@ func userMessage(err error) string {
 		return err.Error()
 	}
 	return agent.ErrorMessage(err)
+}
+
+// nextVersion is version, or when it is 0 the held version + 1.
+func nextVersion(ctx context.Context, version uint64, held func(context.Context) (uint64, error)) (uint64, error) {
+	if version != 0 {
+		return version, nil
+	}
+	v, err := held(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return v + 1, nil
 }

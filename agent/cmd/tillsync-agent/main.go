@@ -52,7 +52,7 @@ precedence. See configs/agent.yaml for every key.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().String("config", "", "config file (YAML)")
 	root.AddCommand(newRunCmd(), newConfigCmd(), newStatusCmd(), newLedgerCmd(),
-		newCatalogCmd(), newMembersCmd(), newPolicyCmd())
+		newCatalogCmd(), newMembersCmd(), newPolicyCmd(), newDevicesCmd())
 	return root
 }
 

@@ -32,6 +32,7 @@ type Main struct {
 	Uplink  *mqtt.Uplink
 	Service *agent.Service
 	Till    *agent.Till
+	Devices *agent.Devices
 	Hub     *agenthttp.Hub
 	Server  *agenthttp.Server
 
@@ -52,6 +53,9 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 		m.Logger = l
+		// The process's own logger: libraries that write to the standard
+		// log package (gousb's event loop) end up in it too.
+		slog.SetDefault(l)
 	}
 	m.Logger = m.Logger.With("store", c.StoreID, "agent", c.AgentID)
 
@@ -68,6 +72,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Hub = agenthttp.NewHub()
 	m.Till = &agent.Till{StoreID: c.StoreID, Store: ledger, Now: time.Now, NewID: newID, OnEvent: m.Hub.Publish}
+	if err := m.setupEnroll(ctx); err != nil {
+		return err
+	}
 
 	ctx, m.cancel = context.WithCancel(ctx)
 	if c.Uplink.Mode == UplinkMQTT {
@@ -75,7 +82,11 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := m.startDevices(ctx); err != nil {
+		return err
+	}
 	m.Server = agenthttp.NewServer(m.Service, m.Till, m.Hub, m.Logger.With("component", "api"))
+	m.Server.SetDevices(m.Devices)
 	if err := m.Server.Open(c.API.Listen); err != nil {
 		m.Server = nil
 		return err
@@ -111,6 +122,49 @@ func (m *Main) startUplink(ctx context.Context) error {
 			m.Logger.Error("uplink stopped", "err", err)
 		}
 	})
+	return nil
+}
+
+// setupEnroll gives the ledger the configured enrollment block and the
+// till central's key (DESIGN §3, enrollment). A block the ledger refuses
+// because it overlaps numbers already used is logged, not fatal: the
+// store goes on enrolling from the block it holds.
+func (m *Main) setupEnroll(ctx context.Context) error {
+	e := m.Config.Enroll
+	if e.BlockEnd != 0 {
+		err := m.Ledger.SetEnrollBlock(ctx, e.CardPrefix, e.BlockStart, e.BlockEnd)
+		switch {
+		case agent.ErrorCode(err) == agent.ECONFLICT:
+			m.Logger.Warn("enroll block in config not taken", "reason", agent.ErrorMessage(err))
+		case err != nil:
+			return fmt.Errorf("enroll block: %w", err)
+		}
+	}
+	if e.CentralPublicKey == "" {
+		m.Logger.Info("enrollment at the till is off: no enroll.central_public_key")
+		return nil
+	}
+	key, err := agent.ParseCentralKey(e.CentralPublicKey)
+	if err != nil {
+		return fmt.Errorf("enroll.central_public_key: %w", err)
+	}
+	m.Till.EnrollConfig = &agent.EnrollConfig{CentralKey: key, CollectIDNumber: e.CollectIDNumber}
+	return nil
+}
+
+// startDevices runs the lanes' scanners and card readers.
+func (m *Main) startDevices(ctx context.Context) error {
+	logger := m.Logger.With("component", "devices")
+	reg, err := newRegistry(logger)
+	if err != nil {
+		return err
+	}
+	m.Devices = &agent.Devices{Till: m.Till, Registry: reg, Logger: logger}
+	wait, err := m.Devices.Start(ctx, laneDevices(m.Config.Lanes))
+	if err != nil {
+		return err
+	}
+	m.goRun(wait)
 	return nil
 }
 

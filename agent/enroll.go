@@ -1,0 +1,448 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/nacl/box"
+)
+
+// TierRegular is the tier of a member enrolled at the till; central sets
+// the real tier from spend later (DESIGN §3, tiers).
+const TierRegular = "regular"
+
+// Monthly income brackets (yuan) a member may give at enrollment. Income
+// drives central's value quadrant (customer characteristic × value); it is
+// optional and goes to central only, sealed.
+const (
+	IncomeUnder3000  = "<3000"
+	Income3000To8000 = "3000-8000"
+	Income8000To20k  = "8000-20000"
+	IncomeOver20000  = ">20000"
+)
+
+// IncomeBrackets lists the accepted income brackets in rising order.
+func IncomeBrackets() []string {
+	return []string{IncomeUnder3000, Income3000To8000, Income8000To20k, IncomeOver20000}
+}
+
+// Limits on enrollment input.
+const (
+	maxPersonNameRunes = 64
+	minPhoneDigits     = 6
+	maxPhoneDigits     = 15 // ITU-T E.164
+	maxEnrollCardLen   = 19 // ISO/IEC 7812 PAN: card readers carry at most 19 digits
+)
+
+// PersonalData is what a member gives at enrollment. It goes to central
+// only, sealed with central's public key; the store never writes it to
+// disk or a log in clear (DESIGN §3, privacy; PIPL art. 6, 51).
+type PersonalData struct {
+	Name          string `json:"name"`
+	Phone         string `json:"phone"`
+	IDNumber      string `json:"id_number,omitempty"`
+	IncomeBracket string `json:"income_bracket,omitempty"`
+}
+
+// EnrollInput is a shopper signing up at a lane. QualifyingSaleID is the
+// anonymous purchase (its receipt) that qualifies them, "" for none.
+type EnrollInput struct {
+	Lane             string
+	Personal         PersonalData
+	MarketingOptOut  bool
+	QualifyingSaleID string
+}
+
+// EnrollConfig turns enrollment at the till on. Till.Enroll refuses with
+// EUNAVAILABLE while Till.EnrollConfig is nil or has no CentralKey.
+type EnrollConfig struct {
+	// CentralKey is central's NaCl box public key (ParseCentralKey).
+	CentralKey *[32]byte
+	// CollectIDNumber lets the till take an ID-document number. Off by
+	// default: a points programme should not collect them (DESIGN §3).
+	CollectIDNumber bool
+	// Rand is the randomness for sealing; nil means crypto/rand.
+	Rand io.Reader
+}
+
+// ParseCentralKey decodes central's public key from standard base64 of
+// its 32 bytes; the error says what is wrong without echoing the value.
+func ParseCentralKey(s string) (*[32]byte, error) {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, Errorf(EINVALID, "central public key is not standard base64")
+	}
+	if len(raw) != 32 {
+		return nil, Errorf(EINVALID, "central public key is %d bytes, want 32 (a NaCl box public key)", len(raw))
+	}
+	var k [32]byte
+	copy(k[:], raw)
+	return &k, nil
+}
+
+// Enrollment is a member signed up at the till, as the store records it
+// and sends it to central (syncproto.MemberEnrolled).
+type Enrollment struct {
+	// Member is all the store keeps: card, provisional member id, masked
+	// name, last four phone digits, tier regular, balance 0.
+	Member   Member
+	StoreID  string
+	LaneID   string
+	Seq      uint64
+	WallTime time.Time
+	// SealedPersonal is box.SealAnonymous(JSON PersonalData, central key).
+	SealedPersonal   []byte
+	QualifyingSaleID string
+	MarketingOptOut  bool
+	// Points credits the qualifying sale's points to the new card
+	// (pending, as for a member sale); empty when there is none.
+	Points []PointsEntry
+}
+
+// PointsCreditedPending is the points the enrollment credited (pending).
+func (e *Enrollment) PointsCreditedPending() int64 {
+	var n int64
+	for _, p := range e.Points {
+		if p.Kind == PointsEarn {
+			n += p.Points
+		}
+	}
+	return n
+}
+
+// AssignCard gives e its card number and the provisional member id that
+// goes with it, on the member and on every points entry. The ledger calls
+// it inside the transaction that takes the number from the block.
+func (e *Enrollment) AssignCard(storeID, card string) {
+	e.Member.Card, e.Member.MemberID = card, ProvisionalMemberID(storeID, card)
+	for i := range e.Points {
+		e.Points[i].Card, e.Points[i].MemberID = card, e.Member.MemberID
+	}
+}
+
+// ProvisionalMemberID is the member id a store gives a member it enrolls
+// offline; central links it to the member id it assigns.
+func ProvisionalMemberID(storeID, card string) string {
+	return "S-" + storeID + "-" + card
+}
+
+// EnrollStore records enrollments; the ledger implements it.
+type EnrollStore interface {
+	// CommitEnrollment takes the next free number of the store's
+	// enrollment block, calls e.AssignCard, and stores the member, the
+	// points entries, the qualifying sale's use and the MemberEnrolled
+	// journal event in one durable transaction, setting e.Seq. It fails
+	// with EUNAVAILABLE when the block is used up or there is none, and
+	// with ECONFLICT when the qualifying sale already qualified an
+	// enrollment; then nothing is written and e is unchanged.
+	CommitEnrollment(ctx context.Context, e *Enrollment) error
+	// EnrolledBySale returns the card of the enrollment sale id qualified,
+	// or an ENOTFOUND *Error.
+	EnrolledBySale(ctx context.Context, saleID string) (string, error)
+}
+
+// EnrollBlock is a range of card numbers central hands a store so that it
+// can enroll members offline (DESIGN §3, enrollment). Card n is Prefix,
+// n zero-padded to the digits of End, and a Luhn check digit.
+type EnrollBlock struct {
+	Prefix     string
+	Start, End uint64 // inclusive
+	// Next is the next number to hand out; past End the block is used up.
+	Next uint64
+}
+
+// Validate returns an EINVALID *Error naming what is wrong with b's
+// prefix and range, or nil.
+func (b EnrollBlock) Validate() error {
+	switch {
+	case b.Prefix == "" || strings.Trim(b.Prefix, "0123456789") != "":
+		return Errorf(EINVALID, "enroll card prefix must be 1 or more digits")
+	case b.Start < 1 || b.End < b.Start:
+		return Errorf(EINVALID, "enroll block %d..%d must start at 1 or more and not end before it starts", b.Start, b.End)
+	case len(b.Card(b.End)) > maxEnrollCardLen:
+		return Errorf(EINVALID, "enroll cards of prefix %s up to %d would be %d digits, at most %d", b.Prefix, b.End, len(b.Card(b.End)), maxEnrollCardLen)
+	}
+	return nil
+}
+
+// Card returns the card number of n in b (n is not checked against b).
+func (b EnrollBlock) Card(n uint64) string {
+	width := len(strconv.FormatUint(b.End, 10))
+	payload := fmt.Sprintf("%s%0*d", b.Prefix, width, n)
+	return payload + string(LuhnDigit(payload))
+}
+
+// Left returns how many numbers b still has.
+func (b EnrollBlock) Left() uint64 {
+	if b.Next > b.End || b.End == 0 {
+		return 0
+	}
+	return b.End - max(b.Next, b.Start) + 1
+}
+
+// LuhnDigit returns the Luhn (ISO/IEC 7812-1 mod 10) check digit to append
+// to digits, an all-digit string.
+func LuhnDigit(digits string) byte {
+	sum, double := 0, true // the digit left of the check digit is doubled
+	for i := len(digits) - 1; i >= 0; i-- {
+		d := int(digits[i] - '0')
+		if double {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return byte('0' + (10-sum%10)%10)
+}
+
+// Enroll signs a shopper up at the till with minimal data: the store
+// keeps the masked name and last four phone digits; the personal fields
+// are sealed for central with its public key, so the store's disk holds
+// only ciphertext (DESIGN §3, privacy). A qualifying purchase
+// (QualifyingSaleID) is credited to the new card as a member sale would
+// have earned it, pending until its return window passes. The member,
+// the credit and the MemberEnrolled event are committed in one durable
+// transaction. Errors are coded for the cashier; none carries a personal
+// field.
+func (t *Till) Enroll(ctx context.Context, in EnrollInput) (*Enrollment, error) {
+	cfg := t.EnrollConfig
+	if cfg == nil || cfg.CentralKey == nil {
+		return nil, Errorf(EUNAVAILABLE, "enrollment is off: no central key configured")
+	}
+	store, ok := t.Store.(EnrollStore)
+	if !ok {
+		return nil, Errorf(EUNAVAILABLE, "enrollment is off: this till's ledger cannot record enrollments")
+	}
+	if err := checkLane(in.Lane); err != nil {
+		return nil, err
+	}
+	pd, err := cleanPersonal(in.Personal, cfg.CollectIDNumber)
+	if err != nil {
+		return nil, err
+	}
+	now := t.Now()
+	e := &Enrollment{
+		Member:  Member{MaskedName: MaskName(pd.Name), PhoneLast4: pd.Phone[len(pd.Phone)-4:], Tier: TierRegular},
+		StoreID: t.StoreID, LaneID: in.Lane, WallTime: now,
+		QualifyingSaleID: in.QualifyingSaleID, MarketingOptOut: in.MarketingOptOut,
+	}
+	if in.QualifyingSaleID != "" {
+		if e.Points, err = t.qualifyingCredit(ctx, in.QualifyingSaleID, now); err != nil {
+			return nil, err
+		}
+	}
+	if e.SealedPersonal, err = sealPersonal(pd, cfg); err != nil {
+		return nil, err
+	}
+	if err := store.CommitEnrollment(ctx, e); err != nil {
+		return nil, fmt.Errorf("commit enrollment: %w", err)
+	}
+	if t.Uplink != nil {
+		t.Uplink.Notify()
+	}
+	return e, nil
+}
+
+// sealPersonal seals pd for central: an anonymous sealed box, which only
+// central's private key opens and which does not reveal the sender.
+func sealPersonal(pd PersonalData, cfg *EnrollConfig) ([]byte, error) {
+	msg, err := json.Marshal(pd)
+	if err != nil {
+		return nil, fmt.Errorf("encode personal data: %w", err)
+	}
+	r := cfg.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	sealed, err := box.SealAnonymous(nil, msg, cfg.CentralKey, r)
+	clear(msg) // the plaintext lives no longer than it must
+	if err != nil {
+		return nil, fmt.Errorf("seal personal data: %w", err)
+	}
+	return sealed, nil
+}
+
+// qualifyingCredit checks that sale id qualifies an enrollment now and
+// returns the points it credits to the new card (none when it earns 0).
+// The ledger checks, in the committing transaction, that no other
+// enrollment used the sale.
+func (t *Till) qualifyingCredit(ctx context.Context, id string, now time.Time) ([]PointsEntry, error) {
+	if id == "" || len(id) > maxIDLen {
+		return nil, Errorf(EINVALID, "qualifying_sale_id must be 1 to %d characters: scan the receipt again", maxIDLen)
+	}
+	p, _, err := t.policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := t.Store.Sale(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, Errorf(ENOTFOUND, "sale %s is not in this store's records: check the receipt, or enroll without it", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("qualifying sale %s: %w", id, err)
+	}
+	if err := checkQualifying(s, p, now); err != nil {
+		return nil, err
+	}
+	returned, err := t.Store.Returned(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("returns of qualifying sale %s: %w", id, err)
+	}
+	if len(returned) > 0 {
+		return nil, Errorf(EINVALID, "goods of sale %s were returned, so it no longer qualifies: enroll without it", id)
+	}
+	// The journal keeps each line's points eligibility and multiplier as
+	// they were at the sale, so the credit is what a member would have
+	// earned then, whatever the catalog says today.
+	res := p.Earn(EarnInput{Lines: earnLines(s.Lines), Tier: TierRegular, At: s.WallTime})
+	if res.Points <= 0 {
+		return nil, nil
+	}
+	eid, err := t.NewID()
+	if err != nil {
+		return nil, fmt.Errorf("new points entry id: %w", err)
+	}
+	return []PointsEntry{{ID: eid, Kind: PointsEarn, Points: res.Points, SaleID: s.ID, At: now,
+		AvailableAt: p.PendingUntil(s.WallTime), ExpiresAt: p.ExpiresAt(s.WallTime)}}, nil
+}
+
+// checkQualifying applies the policy's rule for a purchase that qualifies
+// an enrollment: anonymous, recent enough and large enough.
+func checkQualifying(s *Sale, p *Policy, now time.Time) error {
+	within := time.Duration(p.EnrollWithinMinutes) * time.Minute
+	switch {
+	case p.EnrollQualifyingFen <= 0 || p.EnrollWithinMinutes <= 0:
+		return Errorf(EINVALID, "the chain's policy credits no purchase at enrollment: enroll without the receipt")
+	case s.MemberCard != "":
+		return Errorf(EINVALID, "sale %s was made with member card %s and its points went there: enroll without it", s.ID, MaskCard(s.MemberCard))
+	case now.Sub(s.WallTime) > within:
+		return Errorf(EINVALID, "sale %s was more than %d minutes ago, too late to credit: enroll without it", s.ID, p.EnrollWithinMinutes)
+	case s.TotalFen < p.EnrollQualifyingFen:
+		return Errorf(EINVALID, "sale %s totals %s yuan, less than the %s yuan that qualify: enroll without it", s.ID, yuan(s.TotalFen), yuan(p.EnrollQualifyingFen))
+	}
+	return nil
+}
+
+// yuan renders fen as yuan with two decimals, in integers.
+func yuan(fen int64) string {
+	sign := ""
+	if fen < 0 {
+		sign, fen = "-", -fen
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
+}
+
+var (
+	cnMobile   = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+	cnResident = regexp.MustCompile(`^[0-9]{17}[0-9X]$`)
+	docNumber  = regexp.MustCompile(`^[0-9A-Z]{5,20}$`)
+)
+
+// cleanPersonal normalises and checks pd; its EINVALID messages tell the
+// cashier what to fix and never quote the values.
+func cleanPersonal(pd PersonalData, collectID bool) (PersonalData, error) {
+	pd.Name = strings.Join(strings.Fields(pd.Name), " ")
+	n := utf8.RuneCountInString(pd.Name)
+	switch {
+	case n == 0 || n > maxPersonNameRunes:
+		return pd, Errorf(EINVALID, "name is required, 1 to %d characters", maxPersonNameRunes)
+	case !utf8.ValidString(pd.Name) || strings.IndexFunc(pd.Name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
+		return pd, Errorf(EINVALID, "name has characters that cannot be printed: type it again")
+	}
+	phone, err := cleanPhone(pd.Phone)
+	if err != nil {
+		return pd, err
+	}
+	pd.Phone = phone
+	pd.IDNumber = strings.ToUpper(strings.TrimSpace(pd.IDNumber))
+	if pd.IDNumber != "" {
+		if !collectID {
+			return pd, Errorf(EINVALID, "this chain does not collect ID numbers: leave the ID number empty")
+		}
+		if err := checkIDNumber(pd.IDNumber); err != nil {
+			return pd, err
+		}
+	}
+	pd.IncomeBracket = strings.TrimSpace(pd.IncomeBracket)
+	if pd.IncomeBracket != "" && !validBracket(pd.IncomeBracket) {
+		return pd, Errorf(EINVALID, "income bracket must be empty or one of %s", strings.Join(IncomeBrackets(), ", "))
+	}
+	return pd, nil
+}
+
+// cleanPhone keeps the digits of a phone number typed with spaces,
+// dashes or a leading '+': 6 to 15 digits (E.164); 11 digits beginning
+// with 1 must be a mainland mobile number (1[3-9]…).
+func cleanPhone(s string) (string, error) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
+	s = strings.NewReplacer(" ", "", "-", "").Replace(s)
+	switch {
+	case s == "":
+		return "", Errorf(EINVALID, "phone is required: the member's mobile number")
+	case strings.Trim(s, "0123456789") != "" || len(s) < minPhoneDigits || len(s) > maxPhoneDigits:
+		return "", Errorf(EINVALID, "phone must be %d to %d digits", minPhoneDigits, maxPhoneDigits)
+	case len(s) == 11 && s[0] == '1' && !cnMobile.MatchString(s):
+		return "", Errorf(EINVALID, "phone is not a valid mobile number (11 digits, 13x to 19x): type it again")
+	}
+	return s, nil
+}
+
+// checkIDNumber accepts a mainland resident ID (GB 11643-1999: 17 digits
+// and an ISO 7064 MOD 11-2 check character) or another document number
+// of 5 to 20 letters and digits.
+func checkIDNumber(id string) error {
+	if len(id) == 18 && cnResident.MatchString(id) {
+		if idCheckChar(id[:17]) != id[17] {
+			return Errorf(EINVALID, "ID number's check character is wrong: type it again")
+		}
+		return nil
+	}
+	if !docNumber.MatchString(id) {
+		return Errorf(EINVALID, "ID number must be 5 to 20 letters and digits")
+	}
+	return nil
+}
+
+// idCheckChar is the GB 11643-1999 (ISO 7064 MOD 11-2) check character of
+// the first 17 digits of a resident ID.
+func idCheckChar(digits string) byte {
+	sum, w := 0, 1
+	for i := len(digits) - 1; i >= 0; i-- {
+		w = w * 2 % 11
+		sum += int(digits[i]-'0') * w
+	}
+	return "10X98765432"[sum%11]
+}
+
+func validBracket(b string) bool {
+	for _, v := range IncomeBrackets() {
+		if v == b {
+			return true
+		}
+	}
+	return false
+}
+
+// MaskName returns name as stores may show it: each word's first
+// character and a '*' for every other ("张三" → "张*", "John Smith" →
+// "J*** S****"); a word of one character still gets one '*'.
+func MaskName(name string) string {
+	words := strings.Fields(name)
+	for i, w := range words {
+		first, size := utf8.DecodeRuneInString(w)
+		words[i] = string(first) + strings.Repeat("*", max(1, utf8.RuneCountInString(w[size:])))
+	}
+	return strings.Join(words, " ")
+}
