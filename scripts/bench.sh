@@ -5,6 +5,9 @@
 #               BenchmarkCommitSaleParallel (group commit across lanes)
 #   agent/mqtt  BenchmarkUplink_Drain (10,000 queued sales until all acked) vs BenchmarkRawPublish
 #   scripts/e2e BenchmarkBacklogDrain (the real binaries: 10,000 sales recorded offline, then synced to central)
+#   drivers     BenchmarkDriver_ScanLatency (serial scan-to-event on a pty, p50/p99),
+#               BenchmarkDecode / BenchmarkParseTracks (decoder throughput, allocations)
+#   scripts/e2e BenchmarkIdleCPU (agent with two serial and one USB device, nothing scanned)
 # Extra arguments go to go test (e.g. -count 5 for benchstat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,3 +17,6 @@ need_packages gcc libc6-dev
 go test -run '^$' -bench 'CommitSale|RawBoltCommit' -benchtime 2000x "$@" ./agent/bolt/
 go test -run '^$' -bench 'Uplink_Drain|RawPublish' -benchtime 3x "$@" ./agent/mqtt/
 go test -run '^$' -bench BacklogDrain -benchtime 1x "$@" ./scripts/e2e/
+go test -run '^$' -bench IdleCPU -benchtime 1x "$@" ./scripts/e2e/
+go test -run '^$' -bench 'ScanLatency' -benchtime 5000x "$@" ./drivers/serial/
+go test -run '^$' -bench 'Decode|ParseTracks' "$@" ./drivers/
