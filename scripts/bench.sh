@@ -13,8 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 need_go
-need_packages gcc libc6-dev
-go test -run '^$' -bench 'CommitSale|RawBoltCommit' -benchtime 2000x "$@" ./agent/bolt/
+need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev
+go test -run '^$' -bench 'Commit|RawBolt|ScanLookup' -benchtime 2000x "$@" ./agent/bolt/
 go test -run '^$' -bench 'Uplink_Drain|RawPublish' -benchtime 3x "$@" ./agent/mqtt/
 go test -run '^$' -bench BacklogDrain -benchtime 1x "$@" ./scripts/e2e/
 go test -run '^$' -bench IdleCPU -benchtime 1x "$@" ./scripts/e2e/
