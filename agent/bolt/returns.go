@@ -240,20 +240,9 @@ func (l *Ledger) Returned(ctx context.Context, saleID string) (map[int]int64, er
 func (l *Ledger) ReturnByID(ctx context.Context, id string) (*agent.Return, error) {
 	var raw []byte
 	err := l.view(ctx, "return "+id, func(tx *bbolt.Tx) error {
-		idx := tx.Bucket([]byte(bucketReturns)).Get([]byte(id))
-		if idx == nil {
-			return agent.Errorf(agent.ENOTFOUND, "return %s not found", id)
-		}
-		seq, ok := parseU64(idx)
-		if !ok {
-			return fmt.Errorf("index entry is %d bytes: %w", len(idx), ErrJournalDamaged)
-		}
-		v := tx.Bucket([]byte(bucketJournal)).Get(u64(seq))
-		if v == nil {
-			return fmt.Errorf("journal entry %d is missing: %w", seq, ErrJournalDamaged)
-		}
-		raw = slices.Clone(v) // v lives in the mmap only while tx is open
-		return nil
+		var err error
+		raw, err = indexedEvent(tx, bucketReturns, "return", id)
+		return err
 	})
 	if err != nil {
 		return nil, err

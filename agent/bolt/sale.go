@@ -115,20 +115,9 @@ func (l *Ledger) Sale(ctx context.Context, id string) (*agent.Sale, error) {
 	}
 	var raw []byte
 	err := l.db.View(func(tx *bbolt.Tx) error {
-		idx := tx.Bucket([]byte(bucketSales)).Get([]byte(id))
-		if idx == nil {
-			return agent.Errorf(agent.ENOTFOUND, "sale %s not found", id)
-		}
-		seq, ok := parseU64(idx)
-		if !ok {
-			return fmt.Errorf("index entry is %d bytes: %w", len(idx), ErrJournalDamaged)
-		}
-		v := tx.Bucket([]byte(bucketJournal)).Get(u64(seq))
-		if v == nil {
-			return fmt.Errorf("journal entry %d is missing: %w", seq, ErrJournalDamaged)
-		}
-		raw = bytes.Clone(v) // v lives in the mmap only while tx is open
-		return nil
+		var err error
+		raw, err = indexedEvent(tx, bucketSales, "sale", id)
+		return err
 	})
 	if err != nil {
 		return nil, wrapUncoded(err, "sale %s", id)
@@ -159,4 +148,23 @@ func wrapUncoded(err error, format string, args ...any) error {
 		return err
 	}
 	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// indexedEvent returns a copy of the journal entry that index bucket
+// points id to, an ENOTFOUND *Error naming what when id is not indexed,
+// or ErrJournalDamaged when the index or the entry is broken.
+func indexedEvent(tx *bbolt.Tx, index, what, id string) ([]byte, error) {
+	idx := tx.Bucket([]byte(index)).Get([]byte(id))
+	if idx == nil {
+		return nil, agent.Errorf(agent.ENOTFOUND, "%s %s not found", what, id)
+	}
+	seq, ok := parseU64(idx)
+	if !ok {
+		return nil, fmt.Errorf("index entry is %d bytes: %w", len(idx), ErrJournalDamaged)
+	}
+	v := tx.Bucket([]byte(bucketJournal)).Get(u64(seq))
+	if v == nil {
+		return nil, fmt.Errorf("journal entry %d is missing: %w", seq, ErrJournalDamaged)
+	}
+	return bytes.Clone(v), nil // v lives in the mmap only while tx is open
 }

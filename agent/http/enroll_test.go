@@ -3,78 +3,32 @@ package http_test
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/tillsync/tillsync/agent"
 	"github.com/tillsync/tillsync/agent/bolt"
-	agenthttp "github.com/tillsync/tillsync/agent/http"
-	"github.com/tillsync/tillsync/agent/importfile"
 	"golang.org/x/crypto/nacl/box"
 )
 
-// newEnrollServer serves the till API over a real ledger loaded with the
-// example catalog and policy from configs/ and an enrollment block; with
-// key, enrollment is on (central's key pair is made here).
+// newEnrollServer is newTillServer with an enrollment block; with key,
+// enrollment is on (central's key pair is made here).
 func newEnrollServer(t *testing.T, key bool) *httptest.Server {
 	t.Helper()
-	ctx := context.Background()
-	ledger, err := bolt.Open(filepath.Join(t.TempDir(), "ledger.db"), bolt.Options{StoreID: "s1", AgentID: "a1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := ledger.Close(); err != nil {
-			t.Error(err)
+	return newTillServerWith(t, func(till *agent.Till, ledger *bolt.Ledger) {
+		if err := ledger.SetEnrollBlock(context.Background(), "8800", 1, 99999999); err != nil {
+			t.Fatal(err)
+		}
+		if key {
+			pub, _, err := box.GenerateKey(rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			till.EnrollConfig = &agent.EnrollConfig{CentralKey: pub}
 		}
 	})
-	open := func(name string) *os.File {
-		f, err := os.Open(filepath.Join("..", "..", "configs", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
-	}
-	products, err := importfile.ParseCatalogCSV(open("catalog.example.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy, err := importfile.ParsePolicyYAML(open("policy.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ledger.ReplaceCatalog(ctx, 1, products); err != nil {
-		t.Fatal(err)
-	}
-	if err := ledger.SetPolicy(ctx, policy); err != nil {
-		t.Fatal(err)
-	}
-	if err := ledger.SetEnrollBlock(ctx, "8800", 1, 99999999); err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int64
-	till := &agent.Till{StoreID: "s1", Store: ledger, Now: time.Now, NewID: func() (string, error) {
-		return fmt.Sprintf("0193a8f0-0000-7000-8000-%012d", n.Add(1)), nil
-	}}
-	if key {
-		pub, _, err := box.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		till.EnrollConfig = &agent.EnrollConfig{CentralKey: pub}
-	}
-	svc := &agent.Service{StoreID: "s1", AgentID: "a1", Ledger: ledger, Now: time.Now}
-	srv := httptest.NewServer(agenthttp.NewServer(svc, till, agenthttp.NewHub(), nil).Handler())
-	t.Cleanup(srv.Close)
-	return srv
 }
 
 func TestEnrollAPI(t *testing.T) {

@@ -21,7 +21,11 @@ import (
 
 // newTillServer serves the till API over a real ledger loaded with the
 // example catalog, members and policy from configs/.
-func newTillServer(t testing.TB) *httptest.Server {
+func newTillServer(t testing.TB) *httptest.Server { return newTillServerWith(t, nil) }
+
+// newTillServerWith is newTillServer with setup run on the till and its
+// ledger before serving.
+func newTillServerWith(t testing.TB, setup func(*agent.Till, *bolt.Ledger)) *httptest.Server {
 	t.Helper()
 	ctx := context.Background()
 	ledger, err := bolt.Open(filepath.Join(t.TempDir(), "ledger.db"), bolt.Options{StoreID: "s1", AgentID: "a1"})
@@ -68,6 +72,9 @@ func newTillServer(t testing.TB) *httptest.Server {
 		NewID: func() (string, error) {
 			return fmt.Sprintf("0193a8f0-0000-7000-8000-%012d", n.Add(1)), nil
 		}}
+	if setup != nil {
+		setup(till, ledger)
+	}
 	svc := &agent.Service{StoreID: "s1", AgentID: "a1", Ledger: ledger, Now: time.Now, NewID: till.NewID}
 	srv := httptest.NewServer(agenthttp.NewServer(svc, till, hub, nil).Handler())
 	t.Cleanup(srv.Close)
