@@ -1,7 +1,9 @@
 package mqtt
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +37,7 @@ func TestBatch_Payload(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bt := newBatch(h, tt.entries)
 			sent := time.UnixMilli(1_750_000_000_123)
-			got, err := syncproto.DecodeBatch(bt.payload(sent))
+			got, err := syncproto.DecodeBatch(bt.payload(sent, nil))
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
@@ -60,8 +62,8 @@ func TestBatch_Payload(t *testing.T) {
 	}
 	t.Run("ResendSetsNewTime", func(t *testing.T) {
 		bt := newBatch(h, entries)
-		first := bt.payload(time.UnixMilli(1000))
-		second := bt.payload(time.UnixMilli(2000))
+		first := bt.payload(time.UnixMilli(1000), nil)
+		second := bt.payload(time.UnixMilli(2000), nil)
 		a, errA := syncproto.DecodeBatch(first)
 		b, errB := syncproto.DecodeBatch(second)
 		if errA != nil || errB != nil {
@@ -96,9 +98,60 @@ func TestFitBatch(t *testing.T) {
 			if n != tt.want {
 				t.Fatalf("fitBatch = %d, want %d", n, tt.want)
 			}
-			if size := len(newBatch(h, tt.entries[:n]).payload(time.Now())); n > 1 && size > syncproto.MaxPayloadSize {
+			if size := len(newBatch(h, tt.entries[:n]).payload(time.Now(), nil)); n > 1 && size > syncproto.MaxPayloadSize {
 				t.Errorf("batch of %d entries is %d bytes, over %d", n, size, syncproto.MaxPayloadSize)
 			}
 		})
 	}
+}
+
+func TestBatch_PayloadSigned(t *testing.T) {
+	entries := journal(t, 5)
+	h := batchHeader{chain: testChain, store: testStore, agent: testAgent}
+	key := bytes.Repeat([]byte{7}, KeySize)
+	decode := func(t *testing.T, payload []byte) *syncproto.Batch {
+		t.Helper()
+		b, err := syncproto.DecodeBatch(payload)
+		if err != nil {
+			t.Fatalf("decode: %v", err)
+		}
+		return b
+	}
+	t.Run("OK", func(t *testing.T) {
+		for _, n := range []int{1, 5} {
+			b := decode(t, newBatch(h, entries[:n]).payload(time.UnixMilli(1_750_000_000_123), key))
+			if err := syncproto.VerifyBatch(b, key); err != nil {
+				t.Errorf("%d events: VerifyBatch: %v", n, err)
+			}
+		}
+	})
+	t.Run("OKSameAsSignBatch", func(t *testing.T) {
+		b := decode(t, newBatch(h, entries).payload(time.UnixMilli(42), key))
+		got := b.GetSignature()
+		if err := syncproto.SignBatch(b, key); err != nil {
+			t.Fatalf("SignBatch: %v", err)
+		}
+		if !bytes.Equal(got, b.GetSignature()) {
+			t.Errorf("uplink signature %x, SignBatch %x", got, b.GetSignature())
+		}
+	})
+	t.Run("ErrUnsigned", func(t *testing.T) {
+		b := decode(t, newBatch(h, entries).payload(time.UnixMilli(42), nil))
+		if err := syncproto.VerifyBatch(b, key); !errors.Is(err, syncproto.ErrBadSignature) {
+			t.Errorf("VerifyBatch = %v, want ErrBadSignature", err)
+		}
+	})
+	t.Run("ErrOtherKey", func(t *testing.T) {
+		b := decode(t, newBatch(h, entries).payload(time.UnixMilli(42), key))
+		if err := syncproto.VerifyBatch(b, bytes.Repeat([]byte{8}, KeySize)); !errors.Is(err, syncproto.ErrBadSignature) {
+			t.Errorf("VerifyBatch = %v, want ErrBadSignature", err)
+		}
+	})
+	t.Run("ErrTampered", func(t *testing.T) {
+		b := decode(t, newBatch(h, entries).payload(time.UnixMilli(42), key))
+		b.LastSeq, b.Events = b.GetLastSeq()-1, b.GetEvents()[:len(b.GetEvents())-1]
+		if err := syncproto.VerifyBatch(b, key); !errors.Is(err, syncproto.ErrBadSignature) {
+			t.Errorf("VerifyBatch = %v, want ErrBadSignature", err)
+		}
+	})
 }

@@ -89,7 +89,7 @@ func BenchmarkRawPublish(b *testing.B) {
 	if err != nil {
 		b.Fatalf("journal: %v", err)
 	}
-	batchBytes := len(newBatch(batchHeader{chain: testChain, store: testStore, agent: testAgent}, entries).payload(time.Now()))
+	batchBytes := len(newBatch(batchHeader{chain: testChain, store: testStore, agent: testAgent}, entries).payload(time.Now(), nil))
 	eventBytes := len(entries[0].Event)
 	for _, tt := range []struct {
 		name     string

@@ -19,6 +19,10 @@ const (
 	DefaultRetryInterval        = 5 * time.Second
 	DefaultMaxReconnectInterval = 30 * time.Second
 	maxAckTimeout               = time.Hour
+	// KeySize is the length of a batch-signing key: SHA-256's output
+	// size, the least RFC 2104 §3 recommends, and what
+	// tillsync-central agents add generates.
+	KeySize = 32
 	// ClientIDPrefix precedes the agent id in the default MQTT client id.
 	ClientIDPrefix = "tillsync-agent-"
 )
@@ -34,6 +38,10 @@ type Config struct {
 	Topics syncproto.Topics
 	// StoreID and AgentID are this agent's topic levels and identity.
 	StoreID, AgentID string
+	// Key is the agent's provisioned batch-signing key, KeySize bytes
+	// (DESIGN §5 rule 6). Every batch is signed with it; empty sends
+	// unsigned batches, which a central in signed mode rejects.
+	Key []byte
 	// ClientID is the MQTT client id; default ClientIDPrefix + AgentID. It
 	// must be stable and unique per agent: two clients with one id make
 	// the broker disconnect each other in a loop.
@@ -108,6 +116,10 @@ func (cfg Config) validate() error {
 	}
 	if err := syncproto.ValidID(cfg.AgentID); err != nil {
 		return fmt.Errorf("agent id %q: %w", cfg.AgentID, err)
+	}
+	if len(cfg.Key) != 0 && len(cfg.Key) != KeySize {
+		// The length only: a key never goes into an error message.
+		return fmt.Errorf("key: %d bytes, want %d", len(cfg.Key), KeySize)
 	}
 	for _, f := range []struct {
 		name string

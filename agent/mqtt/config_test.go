@@ -55,6 +55,7 @@ func TestNewUplink(t *testing.T) {
 		{"ErrAckTimeout", func(c *Config) { c.AckTimeout = -time.Second }, "ack timeout"},
 		{"ErrAckTimeoutHuge", func(c *Config) { c.AckTimeout = 2 * time.Hour }, "ack timeout"},
 		{"ErrKeepAlive", func(c *Config) { c.KeepAlive = time.Millisecond }, "keep alive"},
+		{"ErrKeyShort", func(c *Config) { c.Key = make([]byte, 16) }, "key: 16 bytes"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := valid()

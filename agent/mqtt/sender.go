@@ -227,7 +227,7 @@ func (s *sender) publish(ctx context.Context, batches []*batch, resend bool) {
 	for i, b := range batches {
 		b.sentAt = now
 		b.sends++
-		toks[i] = s.client.Publish(s.u.upTopic, 1, false, b.payload(now))
+		toks[i] = s.client.Publish(s.u.upTopic, 1, false, b.payload(now, s.u.cfg.Key))
 		if resend {
 			s.u.log.Info("resending batch", "first", b.first, "last", b.last, "sends", b.sends)
 		} else {

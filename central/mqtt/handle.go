@@ -19,10 +19,12 @@ func (in *Ingester) handle(ctx context.Context, msg paho.Message) {
 	defer msg.Ack()
 	m := inbound{topic: msg.Topic(), payload: msg.Payload()}
 	in.stats.batches.Add(1)
-	at, b, err := in.decode(m)
-	if err != nil {
-		in.stats.rejected.Add(1)
-		in.logger.Warn("batch rejected, not acked", "topic", m.topic, "bytes", len(m.payload), "reason", err)
+	at, b, rej := in.decode(m)
+	if rej != nil {
+		in.stats.reject(rej.reason)
+		// Topic, agent and reason only: the payload may hold card numbers.
+		in.logger.Warn("batch rejected, not acked", "topic", m.topic, "agent", at.Agent,
+			"bytes", len(m.payload), "reason", rej.reason, "err", rej.err)
 		return
 	}
 	res, err := in.store.IngestBatch(ctx, b, in.cfg.Now())
@@ -53,22 +55,32 @@ type inbound struct {
 	payload []byte
 }
 
-// decode checks the topic and the payload; an error says why the message
-// cannot be trusted.
-func (in *Ingester) decode(m inbound) (syncproto.AgentTopic, *syncproto.Batch, error) {
+// decode checks the topic, the payload and, in signed mode, the
+// signature; a rejection says why the message cannot be trusted.
+func (in *Ingester) decode(m inbound) (syncproto.AgentTopic, *syncproto.Batch, *rejection) {
 	at, err := in.cfg.Topics.ParseAgentTopic(m.topic)
 	if err != nil {
-		return at, nil, err
+		return at, nil, reject(RejectInvalid, err)
 	}
 	if at.Kind != syncproto.KindUp {
-		return at, nil, fmt.Errorf("topic kind %q is not %q", at.Kind, syncproto.KindUp)
+		return at, nil, reject(RejectInvalid, fmt.Errorf("topic kind %q is not %q", at.Kind, syncproto.KindUp))
 	}
 	b, err := syncproto.DecodeBatch(m.payload)
 	if err != nil {
-		return at, nil, err
+		return at, nil, reject(RejectInvalid, err)
+	}
+	// Checked before the rest of the batch so that it is counted apart:
+	// one agent publishing on another's topic is a misconfiguration or an
+	// attack, never noise (DESIGN §5 rule 6).
+	if b.GetStoreId() != at.Store || b.GetAgentId() != at.Agent {
+		return at, nil, reject(RejectMismatch, fmt.Errorf("batch of store %q agent %q on the topic of store %q agent %q",
+			b.GetStoreId(), b.GetAgentId(), at.Store, at.Agent))
 	}
 	if err := central.ValidateBatch(b, at.Store, at.Agent); err != nil {
-		return at, nil, err
+		return at, nil, reject(RejectInvalid, err)
+	}
+	if rej := in.authenticate(at, b); rej != nil {
+		return at, nil, rej
 	}
 	return at, b, nil
 }

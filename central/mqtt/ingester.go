@@ -43,8 +43,14 @@ type IngesterConfig struct {
 	AckTimeout  time.Duration // bound on one ack publish; DefaultAckTimeout
 	ConnectWait time.Duration // how long Start waits for the first connection; DefaultConnectWait
 	MaxBackoff  time.Duration // longest wait between reconnect attempts; DefaultMaxBackoff
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Auth is AuthOpen (the default when empty) or AuthSigned. In signed
+	// mode every batch must be signed with its agent's key from Keys.
+	Auth AuthMode
+	// Keys holds the agents' batch-signing keys; required in signed mode
+	// (it may be empty: then every batch is rejected). SetKeys replaces it.
+	Keys   *Keys
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // ClientID returns the MQTT client id of instance.
@@ -64,6 +70,17 @@ func (c *IngesterConfig) setDefaults() error {
 		if err := syncproto.ValidID(c.SharedGroup); err != nil {
 			return fmt.Errorf("ingester: shared group %q: %w", c.SharedGroup, err)
 		}
+	}
+	switch c.Auth {
+	case "":
+		c.Auth = AuthOpen
+	case AuthOpen:
+	case AuthSigned:
+		if c.Keys == nil {
+			return errors.New("ingester: auth signed needs the agents' keys")
+		}
+	default:
+		return fmt.Errorf("ingester: auth mode %q: want %q or %q", c.Auth, AuthOpen, AuthSigned)
 	}
 	if c.Workers <= 0 {
 		c.Workers = DefaultWorkers
@@ -98,6 +115,7 @@ type Ingester struct {
 	logger     *slog.Logger
 	queue      chan paho.Message
 	stats      counters
+	keys       atomic.Pointer[Keys]
 	subscribed atomic.Bool
 	stop       chan struct{} // closed by Close: workers take no new message
 	wg         sync.WaitGroup
@@ -113,6 +131,7 @@ func NewIngester(cfg IngesterConfig, store BatchStore) (*Ingester, error) {
 		cfg: cfg, store: store, queue: make(chan paho.Message, cfg.QueueSize), stop: make(chan struct{}),
 		logger: cfg.Logger.With("component", "ingester"),
 	}
+	in.keys.Store(cfg.Keys)
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.BrokerURL).
 		SetClientID(ClientID(cfg.InstanceID)).

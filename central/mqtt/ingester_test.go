@@ -197,6 +197,8 @@ func TestNewIngester(t *testing.T) {
 		{"ErrInstance", mqtt.IngesterConfig{BrokerURL: "tcp://127.0.0.1:1", InstanceID: "a/b", Topics: tp}},
 		{"ErrTopics", mqtt.IngesterConfig{BrokerURL: "tcp://127.0.0.1:1", InstanceID: "x"}},
 		{"ErrGroup", mqtt.IngesterConfig{BrokerURL: "tcp://127.0.0.1:1", InstanceID: "x", Topics: tp, SharedGroup: "a+"}},
+		{"ErrAuthMode", mqtt.IngesterConfig{BrokerURL: "tcp://127.0.0.1:1", InstanceID: "x", Topics: tp, Auth: "closed"}},
+		{"ErrSignedNoKeys", mqtt.IngesterConfig{BrokerURL: "tcp://127.0.0.1:1", InstanceID: "x", Topics: tp, Auth: mqtt.AuthSigned}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/agent"
+	"github.com/tillsync/tillsync/agent/mqtt"
 	"github.com/tillsync/tillsync/syncproto"
 )
 
@@ -52,6 +54,13 @@ type UplinkConfig struct {
 	BatchSize   int           `mapstructure:"batch_size"`
 	Window      int           `mapstructure:"window"`
 	AckTimeout  time.Duration `mapstructure:"ack_timeout"`
+	// Key is standard base64 of the agent's 32-byte batch-signing key
+	// (DESIGN §5 rule 6), as tillsync-central agents add prints it;
+	// KeyFile names a file holding that base64 instead, so the secret can
+	// stay out of the config file. At most one is set; neither sends
+	// unsigned batches, which a central in signed mode rejects.
+	Key     string `mapstructure:"key"`
+	KeyFile string `mapstructure:"key_file"`
 }
 
 // EnrollConfig is enrollment at the till (DESIGN §3, enrollment). The
@@ -161,7 +170,35 @@ func (u *UplinkConfig) validate() []string {
 	if u.AckTimeout < 100*time.Millisecond {
 		add("uplink.ack_timeout", u.AckTimeout, "must be at least 100ms")
 	}
+	if _, err := u.signingKey(); err != nil {
+		// The problem never quotes the key: it is a secret.
+		p = append(p, err.Error())
+	}
 	return p
+}
+
+// signingKey returns the batch-signing key from uplink.key or the file
+// uplink.key_file names, or nil when neither is set. Its errors name the
+// key and never hold the secret.
+func (u *UplinkConfig) signingKey() ([]byte, error) {
+	text, key := u.Key, "uplink.key"
+	switch {
+	case u.Key != "" && u.KeyFile != "":
+		return nil, fmt.Errorf("uplink.key_file: %q cannot be set with uplink.key; set one", u.KeyFile)
+	case u.KeyFile != "":
+		b, err := os.ReadFile(u.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("uplink.key_file: %q cannot be read: %w", u.KeyFile, err)
+		}
+		text, key = strings.TrimSpace(string(b)), "uplink.key_file"
+	case u.Key == "":
+		return nil, nil
+	}
+	k, err := base64.StdEncoding.DecodeString(text)
+	if err != nil || len(k) != mqtt.KeySize {
+		return nil, fmt.Errorf("%s: must hold standard base64 of a %d-byte key, as tillsync-central agents add prints", key, mqtt.KeySize)
+	}
+	return k, nil
 }
 
 func (e *EnrollConfig) validate() []string {

@@ -105,9 +105,16 @@ func (m *Main) startUplink(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("uplink topics: %w", err)
 	}
+	key, err := c.Uplink.signingKey()
+	if err != nil {
+		return err
+	}
+	if key == nil {
+		m.Logger.Warn("uplink.key is not set: batches go unsigned and a central in signed mode rejects them")
+	}
 	up, err := mqtt.NewUplink(mqtt.Config{
 		BrokerURL: c.Uplink.BrokerURL, Username: c.Uplink.Username, Password: c.Uplink.Password,
-		Topics: topics, StoreID: c.StoreID, AgentID: c.AgentID,
+		Topics: topics, StoreID: c.StoreID, AgentID: c.AgentID, Key: key,
 		BatchSize: c.Uplink.BatchSize, Window: c.Uplink.Window, AckTimeout: c.Uplink.AckTimeout,
 		Now: time.Now, Logger: m.Logger.With("component", "uplink"),
 	}, m.Ledger)

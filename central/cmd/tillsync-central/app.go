@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tillsync/tillsync/central"
 	centralhttp "github.com/tillsync/tillsync/central/http"
 	"github.com/tillsync/tillsync/central/mqtt"
+	"github.com/tillsync/tillsync/central/postgres"
 	"github.com/tillsync/tillsync/central/sqlite"
 	"github.com/tillsync/tillsync/syncproto"
 )
@@ -22,10 +24,12 @@ type Main struct {
 	Logger *slog.Logger     // nil: a discarding logger
 	Now    func() time.Time // nil: time.Now
 
-	DB       *sqlite.DB
-	Broker   *mqtt.Broker // nil with an external broker
+	DB       central.Store // *sqlite.DB or *postgres.DB, per database.driver
+	Broker   *mqtt.Broker  // nil with an external broker
 	Ingester *mqtt.Ingester
 	Server   *centralhttp.Server
+
+	dbName string // the database for logs: a file, or host:port/db (never a password)
 }
 
 // NewMain returns a Main for cfg; nothing is opened until Run.
@@ -48,7 +52,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return errors.Join(err, m.Close())
 	}
 	m.Logger.Info("central running", "instance", m.Config.InstanceID, "chain", m.Config.ChainID,
-		"broker", m.brokerURL(), "http", m.Server.Addr(), "database", m.DB.Path())
+		"broker", m.brokerURL(), "http", m.Server.Addr(), "database", m.dbName)
 	return nil
 }
 
@@ -58,9 +62,7 @@ func (m *Main) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("topics: %w", err)
 	}
-	if m.DB, err = sqlite.Open(c.Database.Path, sqlite.Options{
-		Logger: m.Logger.With("component", "database"), Now: m.Now,
-	}); err != nil {
+	if err := m.openDB(ctx); err != nil {
 		return err
 	}
 	if c.Broker.Mode == BrokerEmbedded {
@@ -72,16 +74,39 @@ func (m *Main) start(ctx context.Context) error {
 	if err := m.Server.Open(c.HTTP.Listen); err != nil {
 		return err
 	}
+	auth, keys, err := m.ingestAuth()
+	if err != nil {
+		return err
+	}
 	m.Ingester, err = mqtt.NewIngester(mqtt.IngesterConfig{
 		BrokerURL: m.brokerURL(), InstanceID: c.InstanceID, Username: c.Broker.Username,
 		Password: c.Broker.Password, Topics: topics, SharedGroup: c.Broker.SharedGroup,
 		Workers: c.Ingest.Workers, QueueSize: c.Ingest.QueueSize, AckTimeout: c.Ingest.AckTimeout,
-		Now: m.Now, Logger: m.Logger,
+		Now: m.Now, Logger: m.Logger, Auth: auth, Keys: keys,
 	}, m.DB)
 	if err != nil {
 		return err
 	}
 	return m.Ingester.Start(ctx)
+}
+
+// openDB opens the store database.driver names.
+func (m *Main) openDB(ctx context.Context) error {
+	c, logger := m.Config.Database, m.Logger.With("component", "database")
+	if c.Driver == DriverPostgres {
+		db, err := postgres.Open(ctx, c.DSN, postgres.Options{Logger: logger, Now: m.Now})
+		if err != nil {
+			return err
+		}
+		m.DB, m.dbName = db, db.Target()
+		return nil
+	}
+	db, err := sqlite.Open(c.Path, sqlite.Options{Logger: logger, Now: m.Now})
+	if err != nil {
+		return err
+	}
+	m.DB, m.dbName = db, db.Path()
+	return nil
 }
 
 // brokerURL is where the ingester connects: the embedded broker's actual

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -13,7 +17,9 @@ func newRunCmd() *cobra.Command {
 		Long: `Run central until SIGINT or SIGTERM. It opens (and migrates) the database,
 starts the embedded MQTT broker unless broker.mode is external, serves the
 HQ API, subscribes to every agent's batches and acks each batch once it is
-durable. On a signal it finishes the batches in hand and exits.`,
+durable. On SIGINT or SIGTERM it finishes the batches in hand and exits;
+on SIGHUP it rereads auth.keys_file (signed mode), so newly provisioned
+agents sync without a restart.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := loadFor(cmd)
@@ -31,7 +37,7 @@ durable. On a signal it finishes the batches in hand and exits.`,
 			if err := m.Run(cmd.Context()); err != nil {
 				return err
 			}
-			<-cmd.Context().Done()
+			waitReloading(cmd.Context(), m)
 			logger.Info("shutting down")
 			return m.Close()
 		},
@@ -81,4 +87,22 @@ problem with the key it concerns, and exit with status 1 if there is any.`,
 	addOverrideFlags(validate)
 	cfg.AddCommand(validate)
 	return cfg
+}
+
+// waitReloading blocks until ctx ends, rereading the agents' keys on every
+// SIGHUP; a bad keys file is logged and the keys in use are kept.
+func waitReloading(ctx context.Context, m *Main) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := m.ReloadKeys(); err != nil {
+				m.Logger.Error("keys not reloaded; the old keys stay in use", "err", err)
+			}
+		}
+	}
 }

@@ -25,6 +25,7 @@ type Config struct {
 	HTTP       HTTPConfig     `mapstructure:"http"`
 	Ingest     IngestConfig   `mapstructure:"ingest"`
 	Log        LogConfig      `mapstructure:"log"`
+	Auth       AuthConfig     `mapstructure:"auth"`
 }
 
 // BrokerConfig is the MQTT section.
@@ -40,8 +41,11 @@ type BrokerConfig struct {
 
 // DatabaseConfig is the database section.
 type DatabaseConfig struct {
-	Driver string `mapstructure:"driver"` // DriverSQLite
-	Path   string `mapstructure:"path"`
+	Driver string `mapstructure:"driver"` // DriverSQLite or DriverPostgres
+	Path   string `mapstructure:"path"`   // the SQLite file (sqlite)
+	// DSN is the PostgreSQL connection string (postgres): a postgres://
+	// URL or libpq key=value pairs. It may hold a password; never log it.
+	DSN string `mapstructure:"dsn"`
 }
 
 // HTTPConfig is the HQ API section.
@@ -67,6 +71,7 @@ const (
 	BrokerEmbedded = "embedded"
 	BrokerExternal = "external"
 	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
 )
 
 // DefaultConfig returns the configuration used for every key the file,
@@ -79,6 +84,7 @@ func DefaultConfig() Config {
 		Broker:   BrokerConfig{Mode: BrokerEmbedded, Listen: "127.0.0.1:18830", TopicPrefix: syncproto.DefaultPrefix},
 		Database: DatabaseConfig{Driver: DriverSQLite, Path: "tillsync-central.db"},
 		HTTP:     HTTPConfig{Listen: "127.0.0.1:8090"},
+		Auth:     AuthConfig{Mode: AuthOpen},
 		Ingest: IngestConfig{
 			Workers: mqtt.DefaultWorkers, QueueSize: mqtt.DefaultQueueSize, AckTimeout: mqtt.DefaultAckTimeout,
 		},
@@ -104,11 +110,20 @@ func (c *Config) Validate() []string {
 		p.add("instance_id", c.InstanceID, "is not a valid id: "+err.Error())
 	}
 	c.Broker.validate(&p)
-	if c.Database.Driver != DriverSQLite {
-		p.add("database.driver", c.Database.Driver, "must be sqlite (postgres is not supported yet)")
-	}
-	if c.Database.Path == "" {
-		p.add("database.path", c.Database.Path, "is required")
+	c.Auth.validate(&p)
+	switch c.Database.Driver {
+	case DriverSQLite:
+		if c.Database.Path == "" {
+			p.add("database.path", c.Database.Path, "is required with database.driver sqlite")
+		}
+	case DriverPostgres:
+		// Only checked for presence: the value may hold a password, and
+		// postgres.Open reports a malformed one without it.
+		if c.Database.DSN == "" {
+			p.add("database.dsn", c.Database.DSN, "is required with database.driver postgres")
+		}
+	default:
+		p.add("database.driver", c.Database.Driver, "must be sqlite or postgres")
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		p.add("http.listen", c.HTTP.Listen, "is not host:port")

@@ -27,6 +27,13 @@ func TestConfig_Validate(t *testing.T) {
 			t.Fatalf("problems: %v", p)
 		}
 	})
+	t.Run("OKPostgres", func(t *testing.T) {
+		c := DefaultConfig()
+		c.Database.Driver, c.Database.DSN = DriverPostgres, "postgres://central@db.example/tillsync"
+		if p := c.Validate(); len(p) != 0 {
+			t.Fatalf("problems: %v", p)
+		}
+	})
 	tests := []struct {
 		name  string
 		spoil func(c *Config)
@@ -42,8 +49,9 @@ func TestConfig_Validate(t *testing.T) {
 		{"ErrPasswordWithoutUser", func(c *Config) { c.Broker.Password = "p" }, "broker.username"},
 		{"ErrTopicPrefix", func(c *Config) { c.Broker.TopicPrefix = "a/+/b" }, "broker.topic_prefix"},
 		{"ErrSharedGroup", func(c *Config) { c.Broker.SharedGroup = "a b" }, "broker.shared_group"},
-		{"ErrDriver", func(c *Config) { c.Database.Driver = "postgres" }, "database.driver"},
+		{"ErrDriver", func(c *Config) { c.Database.Driver = "mysql" }, "database.driver"},
 		{"ErrPath", func(c *Config) { c.Database.Path = "" }, "database.path"},
+		{"ErrDSNMissing", func(c *Config) { c.Database.Driver = DriverPostgres }, "database.dsn"},
 		{"ErrHTTPListen", func(c *Config) { c.HTTP.Listen = "localhost" }, "http.listen"},
 		{"ErrWorkers", func(c *Config) { c.Ingest.Workers = 0 }, "ingest.workers"},
 		{"ErrQueueSize", func(c *Config) { c.Ingest.QueueSize = -1 }, "ingest.queue_size"},
@@ -65,8 +73,9 @@ func TestConfig_Validate(t *testing.T) {
 		c := DefaultConfig()
 		var keys []string
 		for _, tt := range tests {
-			if tt.key == "broker.mode" || strings.HasPrefix(tt.key, "broker.url") {
-				continue // these change which other broker keys are checked
+			if tt.key == "broker.mode" || strings.HasPrefix(tt.key, "broker.url") ||
+				tt.key == "database.driver" || tt.key == "database.dsn" {
+				continue // these change which other broker or database keys are checked
 			}
 			tt.spoil(&c)
 			keys = append(keys, tt.key)

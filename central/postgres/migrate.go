@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/tillsync/tillsync/central"
+)
+
+// migrations are applied in order; migrations[i] brings the schema to
+// version i+1, as in package sqlite. Append only: a released migration is
+// never edited.
+var migrations = []string{
+	// 1: events, derived sales, per-store totals, quarantine, agents — the
+	// same tables and columns as sqlite's version 1.
+	`
+CREATE TABLE events (
+	agent_id      TEXT   NOT NULL,
+	seq           BIGINT NOT NULL,
+	event_id      TEXT   UNIQUE, -- NULL when missing or taken (quarantined)
+	store_id      TEXT   NOT NULL,
+	kind          TEXT   NOT NULL,
+	agent_wall_ms BIGINT NOT NULL,
+	received_ms   BIGINT NOT NULL,
+	payload       BYTEA  NOT NULL,
+	PRIMARY KEY (agent_id, seq)
+);
+CREATE TABLE sales (
+	sale_id       TEXT   PRIMARY KEY,
+	agent_id      TEXT   NOT NULL,
+	seq           BIGINT NOT NULL,
+	store_id      TEXT   NOT NULL,
+	lane_id       TEXT   NOT NULL,
+	receipt_no    TEXT   NOT NULL,
+	total_fen     BIGINT NOT NULL,
+	member_card   TEXT   NOT NULL,
+	agent_wall_ms BIGINT NOT NULL,
+	received_ms   BIGINT NOT NULL,
+	FOREIGN KEY (agent_id, seq) REFERENCES events (agent_id, seq)
+);
+CREATE INDEX sales_store ON sales (store_id);
+CREATE TABLE sale_lines (
+	sale_id        TEXT    NOT NULL REFERENCES sales (sale_id),
+	position       INTEGER NOT NULL, -- index in the event; line_no is the till's and may repeat
+	line_no        BIGINT  NOT NULL, -- the wire's uint32 does not fit INTEGER
+	sku            TEXT    NOT NULL,
+	barcode        TEXT    NOT NULL,
+	name           TEXT    NOT NULL,
+	quantity_milli BIGINT  NOT NULL,
+	unit_price_fen BIGINT  NOT NULL,
+	line_total_fen BIGINT  NOT NULL,
+	PRIMARY KEY (sale_id, position)
+);
+CREATE TABLE store_totals (
+	store_id  TEXT   PRIMARY KEY,
+	sales     BIGINT NOT NULL,
+	total_fen BIGINT NOT NULL
+);
+CREATE TABLE quarantine (
+	id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	agent_id    TEXT   NOT NULL,
+	seq         BIGINT NOT NULL,
+	event_id    TEXT   NOT NULL, -- '' when the event had none
+	store_id    TEXT   NOT NULL,
+	reason      TEXT   NOT NULL,
+	payload     BYTEA  NOT NULL,
+	received_ms BIGINT NOT NULL,
+	UNIQUE (agent_id, seq, event_id) -- a redelivery quarantines nothing new
+);
+CREATE TABLE agents (
+	agent_id         TEXT   PRIMARY KEY,
+	store_id         TEXT   NOT NULL,
+	last_received_ms BIGINT NOT NULL,
+	max_skew_ms      BIGINT NOT NULL
+);
+`,
+}
+
+// migrateLockKey is the advisory lock migrations hold, so instances started
+// together migrate one after the other instead of racing on CREATE TABLE
+// (DESIGN §7). Any constant works; this one is "tillsync" in ASCII.
+const migrateLockKey int64 = 0x74696c6c73796e63
+
+// migrate brings the schema to len(migrations) in one transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, applied_ms BIGINT NOT NULL)`); err != nil {
+			return err
+		}
+		var have int
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if have > len(migrations) {
+			return fmt.Errorf("schema version %d, this build knows up to %d: %w",
+				have, len(migrations), central.ErrSchemaTooNew)
+		}
+		for v := have + 1; v <= len(migrations); v++ {
+			if _, err := tx.Exec(ctx, migrations[v-1]); err != nil {
+				return fmt.Errorf("to version %d: %w", v, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)`,
+				v, db.now().UnixMilli()); err != nil {
+				return fmt.Errorf("to version %d: %w", v, err)
+			}
+			db.logger.Info("migrated database", "database", db.target, "version", v)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("migrate database %s: %w", db.target, err)
+	}
+	return nil
+}
