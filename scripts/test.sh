@@ -37,7 +37,8 @@ pg_answers() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 if [ -z "${TILLSYNC_TEST_POSTGRES:-}" ]; then
   if ! pg_answers; then
     need_packages postgresql
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+    # The package's own start-up may already have started it.
+    pg_answers || pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
     for _ in $(seq 30); do pg_answers && break; sleep 1; done
   fi
   if command -v psql >/dev/null &&
