@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/tillsync/tillsync/syncproto"
@@ -46,6 +47,14 @@ func KeptForLedger(kind string) bool {
 	return kind == KindReturnCommitted || kind == KindMemberEnrolled
 }
 
+// Kept reports whether ev is applied by keeping its event row: a
+// KeptForLedger kind with an event id fit to store (not empty, no NUL,
+// which PostgreSQL text cannot hold). Any other event goes to EventSale.
+func Kept(ev *syncproto.Event) bool {
+	id := ev.GetEventId()
+	return KeptForLedger(EventKind(ev)) && id != "" && !strings.ContainsRune(id, 0)
+}
+
 // maxIDLen bounds the ids central stores (sale, lane, receipt, card).
 const maxIDLen = 64
 
@@ -74,6 +83,9 @@ func EventKind(ev *syncproto.Event) string {
 func EventSale(b *syncproto.Batch, ev *syncproto.Event, receivedAt time.Time) (*Sale, string) {
 	if ev.GetEventId() == "" {
 		return nil, Reason(ReasonBadData, "event seq %d has no event_id", ev.GetSeq())
+	}
+	if strings.ContainsRune(ev.GetEventId(), 0) {
+		return nil, Reason(ReasonBadData, "event seq %d: event_id contains a NUL byte", ev.GetSeq())
 	}
 	if err := syncproto.ValidateEvent(ev); err != nil {
 		if errors.Is(err, syncproto.ErrUnknownKind) {
@@ -110,7 +122,26 @@ func EventSale(b *syncproto.Batch, ev *syncproto.Event, receivedAt time.Time) (*
 	if sum != s.TotalFen {
 		return nil, Reason(ReasonBadData, "sale %s: total_fen %d but lines sum to %d", s.ID, s.TotalFen, sum)
 	}
+	if saleHasNUL(s) {
+		return nil, Reason(ReasonBadData, "sale %q: a text field contains a NUL byte", strings.ReplaceAll(s.ID, "\x00", `\0`))
+	}
 	return s, ""
+}
+
+// saleHasNUL reports whether any text of s contains NUL. PostgreSQL text
+// cannot hold it, so every store refuses it alike: one event is
+// quarantined instead of a whole batch failing on one backend only.
+func saleHasNUL(s *Sale) bool {
+	texts := []string{s.ID, s.StoreID, s.LaneID, s.ReceiptNo, s.MemberCard}
+	for _, l := range s.Lines {
+		texts = append(texts, l.SKU, l.Barcode, l.Name)
+	}
+	for _, t := range texts {
+		if strings.ContainsRune(t, 0) {
+			return true
+		}
+	}
+	return false
 }
 
 func checkSaleHeader(b *syncproto.Batch, ev *syncproto.Event, sc *syncproto.SaleCommitted) string {

@@ -45,12 +45,27 @@ type IngestResult struct {
 // QuarantinedEvent is an event central stored but could not apply. Its
 // payload is kept in the database so it can be re-applied after a fix.
 type QuarantinedEvent struct {
+	ID         int64 // the quarantine row's id, for ReplayQuarantined
 	AgentID    string
 	StoreID    string
 	Seq        uint64
 	EventID    string
 	Reason     string // "code: detail", code one of the Reason... constants
 	ReceivedAt time.Time
+}
+
+// ReplayResult is what ReplayQuarantined did with one quarantined event.
+type ReplayResult struct {
+	ID      int64
+	AgentID string
+	Seq     uint64
+	EventID string
+	// Applied: the event applied now (its sale, if any, is stored) and its
+	// quarantine row is gone.
+	Applied bool
+	// Reason is the stored reason the event still cannot be applied; ""
+	// when Applied.
+	Reason string
 }
 
 // Store is central's database. Implementations are safe for concurrent use,
@@ -73,6 +88,22 @@ type Store interface {
 	Agents(ctx context.Context) ([]AgentSync, error)
 	// Quarantined returns up to limit quarantined events, oldest first.
 	Quarantined(ctx context.Context, limit int) ([]QuarantinedEvent, error)
+	// ReplayQuarantined re-runs the quarantined event with id through the
+	// ingest checks and apply path, in one transaction: when it applies now
+	// (say an unknown_kind event after an upgrade) its derived rows are
+	// written and its quarantine row deleted; when it still cannot, its
+	// reason is updated and it stays. A replay of an id no longer
+	// quarantined fails with ENOTFOUND, so an event is never applied twice.
+	ReplayQuarantined(ctx context.Context, id int64) (ReplayResult, error)
+	// RecordPresence stores an agent's birth or death unless a message of a
+	// later session is stored (DESIGN §5 rule 3): a lower session changes
+	// nothing and returns applied false; an equal or higher one replaces
+	// the agent's row. The rule is decided in the database, so central
+	// instances sharing it agree (DESIGN §7).
+	RecordPresence(ctx context.Context, p Presence) (applied bool, err error)
+	// Presence returns every agent's presence ordered by store id then
+	// agent id.
+	Presence(ctx context.Context) ([]Presence, error)
 	// Close releases the database.
 	Close() error
 }

@@ -105,3 +105,26 @@ func marshal(what string, m proto.Message) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// DecodePresence parses and validates a Presence read from a state topic.
+// It fails with ErrTooLarge, ErrMalformed or ErrSchemaTooNew; see
+// ValidatePresence.
+func DecodePresence(b []byte) (*Presence, error) {
+	var m Presence
+	if err := unmarshal("presence", b, &m); err != nil {
+		return nil, err
+	}
+	if err := ValidatePresence(&m); err != nil {
+		return nil, fmt.Errorf("decode presence: %w", err)
+	}
+	return &m, nil
+}
+
+// EncodePresence validates p and returns its deterministic wire encoding.
+// It refuses what DecodePresence would refuse.
+func EncodePresence(p *Presence) ([]byte, error) {
+	if err := ValidatePresence(p); err != nil {
+		return nil, fmt.Errorf("encode presence: %w", err)
+	}
+	return marshal("presence", p)
+}

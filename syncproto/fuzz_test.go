@@ -13,7 +13,7 @@ import (
 // corpus committed under testdata/fuzz adds what short fuzzing runs found.
 func payloadSeeds(f *testing.F) [][]byte {
 	f.Helper()
-	seeds := [][]byte{readGolden(f, goldenBatch), readGolden(f, goldenAck)}
+	seeds := [][]byte{readGolden(f, goldenBatch), readGolden(f, goldenAck), readGolden(f, goldenPresence)}
 	ev := rawMarshal(f, sampleBatch(f).GetEvents()[0])
 	seeds = append(seeds, ev)
 	// A batch from a newer agent (an unknown field, an event of an unknown
@@ -72,6 +72,13 @@ func FuzzDecodeAck(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { roundTrip(t, data, DecodeAck, EncodeAck) })
+}
+
+func FuzzDecodePresence(f *testing.F) {
+	for _, s := range payloadSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { roundTrip(t, data, DecodePresence, EncodePresence) })
 }
 
 func FuzzDecodeEvent(f *testing.F) {

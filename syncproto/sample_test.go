@@ -21,6 +21,7 @@ const (
 	goldenBatchJSON = "batch_v1.json"
 	goldenAck       = "ack_v1.bin"
 	goldenAckJSON   = "ack_v1.json"
+	goldenPresence  = "presence_v1.bin"
 )
 
 // sampleTime is 2024-11-15 09:30:00 China Standard Time (UTC+8).
@@ -85,6 +86,24 @@ func sampleAck() *Ack {
 		AgentId:       "s0042-a1",
 		Ranges:        []*SeqRange{{First: 1, Last: 16}, {First: 17, Last: 18}},
 		CentralTimeMs: ms(5*time.Minute + 300*time.Millisecond),
+	}
+}
+
+// samplePresence is the sample agent's birth with five events unsynced.
+func samplePresence() *Presence {
+	return &Presence{
+		SchemaVersion:    SchemaVersion,
+		AgentId:          "s0042-a1",
+		StoreId:          "s0042",
+		Online:           true,
+		Session:          7,
+		OutboxDepth:      5,
+		OldestUnsyncedMs: ms(time.Minute),
+		LastSeq:          23,
+		SentAtMs:         ms(6 * time.Minute),
+		Versions: []*StreamVersion{
+			{Stream: "catalog", Version: 12}, {Stream: "policy", Version: 3}, {Stream: "members", Version: 40},
+		},
 	}
 }
 

@@ -1375,6 +1375,185 @@ func (x *SeqRange) GetLast() uint64 {
 	return 0
 }
 
+// Presence is an agent's birth (online) or death (offline, its MQTT last
+// will), retained on tillsync/v1/{chain}/{store}/{agent}/state (DESIGN §5
+// rule 3). session grows with every connection and is the same in a
+// connection's birth and will, so a death that arrives after the next
+// birth is recognised as stale (Sparkplug B's bdSeq).
+type Presence struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SchemaVersion uint32                 `protobuf:"varint,1,opt,name=schema_version,json=schemaVersion,proto3" json:"schema_version,omitempty"`
+	AgentId       string                 `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,3,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	Online        bool                   `protobuf:"varint,4,opt,name=online,proto3" json:"online,omitempty"`
+	Session       uint64                 `protobuf:"varint,5,opt,name=session,proto3" json:"session,omitempty"`
+	// outbox_depth is how many committed events central has not acked.
+	OutboxDepth uint64 `protobuf:"varint,6,opt,name=outbox_depth,json=outboxDepth,proto3" json:"outbox_depth,omitempty"`
+	// oldest_unsynced_ms is the wall time of the oldest unacked event; 0
+	// when the outbox is empty.
+	OldestUnsyncedMs int64  `protobuf:"varint,7,opt,name=oldest_unsynced_ms,json=oldestUnsyncedMs,proto3" json:"oldest_unsynced_ms,omitempty"`
+	LastSeq          uint64 `protobuf:"varint,8,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	SentAtMs         int64  `protobuf:"varint,9,opt,name=sent_at_ms,json=sentAtMs,proto3" json:"sent_at_ms,omitempty"`
+	// versions names the downstream stream versions the agent holds
+	// (DESIGN §5 rule 4): "catalog", "policy", "members".
+	Versions      []*StreamVersion `protobuf:"bytes,10,rep,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Presence) Reset() {
+	*x = Presence{}
+	mi := &file_tillsync_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Presence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Presence) ProtoMessage() {}
+
+func (x *Presence) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Presence.ProtoReflect.Descriptor instead.
+func (*Presence) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Presence) GetSchemaVersion() uint32 {
+	if x != nil {
+		return x.SchemaVersion
+	}
+	return 0
+}
+
+func (x *Presence) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *Presence) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *Presence) GetOnline() bool {
+	if x != nil {
+		return x.Online
+	}
+	return false
+}
+
+func (x *Presence) GetSession() uint64 {
+	if x != nil {
+		return x.Session
+	}
+	return 0
+}
+
+func (x *Presence) GetOutboxDepth() uint64 {
+	if x != nil {
+		return x.OutboxDepth
+	}
+	return 0
+}
+
+func (x *Presence) GetOldestUnsyncedMs() int64 {
+	if x != nil {
+		return x.OldestUnsyncedMs
+	}
+	return 0
+}
+
+func (x *Presence) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
+func (x *Presence) GetSentAtMs() int64 {
+	if x != nil {
+		return x.SentAtMs
+	}
+	return 0
+}
+
+func (x *Presence) GetVersions() []*StreamVersion {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+// StreamVersion is the version of one downstream stream an agent holds.
+type StreamVersion struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Version       uint64                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StreamVersion) Reset() {
+	*x = StreamVersion{}
+	mi := &file_tillsync_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamVersion) ProtoMessage() {}
+
+func (x *StreamVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamVersion.ProtoReflect.Descriptor instead.
+func (*StreamVersion) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *StreamVersion) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *StreamVersion) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 var File_tillsync_proto protoreflect.FileDescriptor
 
 const file_tillsync_proto_rawDesc = "" +
@@ -1517,7 +1696,23 @@ const file_tillsync_proto_rawDesc = "" +
 	"\x0fcentral_time_ms\x18\x04 \x01(\x03R\rcentralTimeMs\"4\n" +
 	"\bSeqRange\x12\x14\n" +
 	"\x05first\x18\x01 \x01(\x04R\x05first\x12\x12\n" +
-	"\x04last\x18\x02 \x01(\x04R\x04lastB(Z&github.com/tillsync/tillsync/syncprotob\x06proto3"
+	"\x04last\x18\x02 \x01(\x04R\x04last\"\xdb\x02\n" +
+	"\bPresence\x12%\n" +
+	"\x0eschema_version\x18\x01 \x01(\rR\rschemaVersion\x12\x19\n" +
+	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x19\n" +
+	"\bstore_id\x18\x03 \x01(\tR\astoreId\x12\x16\n" +
+	"\x06online\x18\x04 \x01(\bR\x06online\x12\x18\n" +
+	"\asession\x18\x05 \x01(\x04R\asession\x12!\n" +
+	"\foutbox_depth\x18\x06 \x01(\x04R\voutboxDepth\x12,\n" +
+	"\x12oldest_unsynced_ms\x18\a \x01(\x03R\x10oldestUnsyncedMs\x12\x19\n" +
+	"\blast_seq\x18\b \x01(\x04R\alastSeq\x12\x1c\n" +
+	"\n" +
+	"sent_at_ms\x18\t \x01(\x03R\bsentAtMs\x126\n" +
+	"\bversions\x18\n" +
+	" \x03(\v2\x1a.tillsync.v1.StreamVersionR\bversions\"A\n" +
+	"\rStreamVersion\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x04R\aversionB(Z&github.com/tillsync/tillsync/syncprotob\x06proto3"
 
 var (
 	file_tillsync_proto_rawDescOnce sync.Once
@@ -1532,7 +1727,7 @@ func file_tillsync_proto_rawDescGZIP() []byte {
 }
 
 var file_tillsync_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_tillsync_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_tillsync_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_tillsync_proto_goTypes = []any{
 	(PointsEntry_Kind)(0),   // 0: tillsync.v1.PointsEntry.Kind
 	(Tender_Kind)(0),        // 1: tillsync.v1.Tender.Kind
@@ -1547,6 +1742,8 @@ var file_tillsync_proto_goTypes = []any{
 	(*Tender)(nil),          // 10: tillsync.v1.Tender
 	(*Ack)(nil),             // 11: tillsync.v1.Ack
 	(*SeqRange)(nil),        // 12: tillsync.v1.SeqRange
+	(*Presence)(nil),        // 13: tillsync.v1.Presence
+	(*StreamVersion)(nil),   // 14: tillsync.v1.StreamVersion
 }
 var file_tillsync_proto_depIdxs = []int32{
 	3,  // 0: tillsync.v1.Batch.events:type_name -> tillsync.v1.Event
@@ -1563,11 +1760,12 @@ var file_tillsync_proto_depIdxs = []int32{
 	5,  // 11: tillsync.v1.MemberEnrolled.points:type_name -> tillsync.v1.PointsEntry
 	1,  // 12: tillsync.v1.Tender.kind:type_name -> tillsync.v1.Tender.Kind
 	12, // 13: tillsync.v1.Ack.ranges:type_name -> tillsync.v1.SeqRange
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	14, // 14: tillsync.v1.Presence.versions:type_name -> tillsync.v1.StreamVersion
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_tillsync_proto_init() }
@@ -1586,7 +1784,7 @@ func file_tillsync_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tillsync_proto_rawDesc), len(file_tillsync_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -103,6 +103,16 @@ func (t Topics) SharedUpFilter(group string) string {
 	return "$share/" + group + "/" + t.UpFilter()
 }
 
+// StateFilter matches every agent's state (presence) topic in the chain.
+func (t Topics) StateFilter() string { return t.agent("+", "+", KindState) }
+
+// SharedStateFilter is StateFilter as an MQTT shared subscription of group.
+// Presence rows are decided in the store, not by the instance that received
+// the message, so any instance may take any state message (DESIGN §7).
+func (t Topics) SharedStateFilter(group string) string {
+	return "$share/" + group + "/" + t.StateFilter()
+}
+
 // AgentTopic is a parsed per-agent topic.
 type AgentTopic struct {
 	Store, Agent, Kind string

@@ -105,3 +105,23 @@ func checkSchema(v uint32) error {
 	}
 	return nil
 }
+
+// ValidatePresence checks what every Presence must hold: a schema_version
+// from 1 to SchemaVersion (ErrMalformed when missing, ErrSchemaTooNew when
+// higher), an agent and a store id, and a session of at least 1: session 0
+// would order before every real one (DESIGN §5 rule 3).
+func ValidatePresence(p *Presence) error {
+	if p == nil {
+		return fmt.Errorf("nil presence: %w", ErrMalformed)
+	}
+	if err := checkSchema(p.GetSchemaVersion()); err != nil {
+		return err
+	}
+	if p.GetAgentId() == "" || p.GetStoreId() == "" {
+		return fmt.Errorf("no agent_id or store_id: %w", ErrMalformed)
+	}
+	if p.GetSession() == 0 {
+		return fmt.Errorf("session 0: %w", ErrMalformed)
+	}
+	return nil
+}

@@ -43,8 +43,9 @@ func (u *Uplink) clientOptions(ctx context.Context) *paho.ClientOptions {
 		}).
 		SetOnConnectHandler(func(c paho.Client) { u.onConnect(ctx, c) }).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { u.onConnectionLost(ctx, err) }).
-		SetReconnectingHandler(func(paho.Client, *paho.ClientOptions) {
+		SetReconnectingHandler(func(_ paho.Client, o *paho.ClientOptions) {
 			u.log.Debug("reconnecting to broker", "broker", u.cfg.BrokerURL)
+			u.onReconnecting(ctx, o)
 		})
 	if u.cfg.Username != "" {
 		o.SetUsername(u.cfg.Username)
@@ -64,6 +65,7 @@ func (u *Uplink) onConnect(ctx context.Context, c paho.Client) {
 	for attempt := 1; ctx.Err() == nil; attempt++ {
 		err := u.subscribeAcks(c)
 		if err == nil {
+			u.publishBirth(ctx, c)
 			u.mu.Lock()
 			defer u.mu.Unlock()
 			if ctx.Err() == nil { // else Run has already reported the link down

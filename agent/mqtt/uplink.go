@@ -22,12 +22,13 @@ const disconnectQuiesce = 250
 // watermark on central's Acks (DESIGN §4). It is safe for concurrent use;
 // Run drives it, Notify and Status may be called from any goroutine.
 type Uplink struct {
-	cfg      Config
-	ledger   agent.Ledger
-	log      *slog.Logger
-	header   batchHeader
-	upTopic  string
-	ackTopic string
+	cfg        Config
+	ledger     agent.Ledger
+	log        *slog.Logger
+	header     batchHeader
+	upTopic    string
+	ackTopic   string
+	stateTopic string
 	// wake holds at most one pending wake-up for the send loop, so Notify
 	// and paho's handlers never block.
 	wake    chan struct{}
@@ -48,6 +49,8 @@ type Uplink struct {
 	incoming  rangeSet
 	lastAckAt time.Time
 	inFlight  int
+	// presence is the session of the current or next connection.
+	presence presenceState
 }
 
 // NewUplink validates cfg and returns an Uplink over ledger. It never
@@ -62,13 +65,14 @@ func NewUplink(cfg Config, ledger agent.Ledger) (*Uplink, error) {
 		return nil, fmt.Errorf("%w: ledger is nil", ErrInvalidConfig)
 	}
 	return &Uplink{
-		cfg:      cfg,
-		ledger:   ledger,
-		log:      cfg.Logger.With("store", cfg.StoreID, "agent", cfg.AgentID),
-		header:   batchHeader{chain: cfg.Topics.Chain, store: cfg.StoreID, agent: cfg.AgentID},
-		upTopic:  cfg.Topics.Up(cfg.StoreID, cfg.AgentID),
-		ackTopic: cfg.Topics.Ack(cfg.StoreID, cfg.AgentID),
-		wake:     make(chan struct{}, 1),
+		cfg:        cfg,
+		ledger:     ledger,
+		log:        cfg.Logger.With("store", cfg.StoreID, "agent", cfg.AgentID),
+		header:     batchHeader{chain: cfg.Topics.Chain, store: cfg.StoreID, agent: cfg.AgentID},
+		upTopic:    cfg.Topics.Up(cfg.StoreID, cfg.AgentID),
+		ackTopic:   cfg.Topics.Ack(cfg.StoreID, cfg.AgentID),
+		stateTopic: cfg.Topics.State(cfg.StoreID, cfg.AgentID),
+		wake:       make(chan struct{}, 1),
 	}, nil
 }
 
@@ -88,7 +92,14 @@ func (u *Uplink) Run(ctx context.Context) error {
 		return fmt.Errorf("uplink start: ledger status: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
-	client := paho.NewClient(u.clientOptions(runCtx))
+	opts := u.clientOptions(runCtx)
+	// The will is set before the first CONNECT, so it carries the session
+	// the birth will (DESIGN §5 rule 3); reconnections re-arm it.
+	if err := u.armWill(runCtx, opts); err != nil {
+		cancel()
+		return fmt.Errorf("uplink start: %w", err)
+	}
+	client := paho.NewClient(opts)
 	s := newSender(u, client, st.Watermark)
 	u.log.Info("uplink starting", "broker", u.cfg.BrokerURL, "client_id", u.cfg.ClientID,
 		"from", st.Watermark+1, "last_seq", st.LastSeq)
@@ -97,6 +108,7 @@ func (u *Uplink) Run(ctx context.Context) error {
 	// report the link up once disconnect has reported it down.
 	defer func() {
 		cancel()
+		u.publishDeath(context.WithoutCancel(ctx), client)
 		u.disconnect(client)
 	}()
 

@@ -18,6 +18,7 @@ type Reader interface {
 	SalesByStore(ctx context.Context) ([]central.StoreSales, error)
 	Agents(ctx context.Context) ([]central.AgentSync, error)
 	Quarantined(ctx context.Context, limit int) ([]central.QuarantinedEvent, error)
+	Presence(ctx context.Context) ([]central.Presence, error)
 }
 
 // Server serves the HQ API. It is an http.Handler; Open also serves it on
@@ -42,6 +43,7 @@ func NewServer(store Reader, logger *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /v1/sales/{id}", s.handleSale)
 	s.mux.HandleFunc("GET /v1/agents", s.handleAgents)
 	s.mux.HandleFunc("GET /v1/quarantine", s.handleQuarantine)
+	s.mux.HandleFunc("GET /v1/stores", s.handleStores)
 	return s
 }
 

@@ -111,6 +111,7 @@ func (c *IngesterConfig) setDefaults() error {
 type Ingester struct {
 	cfg        IngesterConfig
 	store      BatchStore
+	presence   PresenceStore // nil: the store keeps no presence
 	client     paho.Client
 	logger     *slog.Logger
 	queue      chan paho.Message
@@ -132,6 +133,7 @@ func NewIngester(cfg IngesterConfig, store BatchStore) (*Ingester, error) {
 		logger: cfg.Logger.With("component", "ingester"),
 	}
 	in.keys.Store(cfg.Keys)
+	in.presence, _ = store.(PresenceStore)
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.BrokerURL).
 		SetClientID(ClientID(cfg.InstanceID)).
@@ -211,7 +213,14 @@ func (in *Ingester) filter() string {
 // session has lost the subscription too. paho runs it in a goroutine of
 // its own, so it may retry until the subscription holds.
 func (in *Ingester) onConnect(c paho.Client) {
-	filter := in.filter()
+	for _, filter := range in.filters() {
+		in.subscribeRetrying(c, filter)
+	}
+}
+
+// subscribeRetrying subscribes to filter until it holds, the ingester
+// closes or the connection drops.
+func (in *Ingester) subscribeRetrying(c paho.Client, filter string) {
 	for wait := time.Second; ; wait = min(2*wait, in.cfg.MaxBackoff) {
 		err := in.subscribe(c, filter)
 		if err == nil {
@@ -283,7 +292,7 @@ func (in *Ingester) work(ctx context.Context) {
 		case <-in.stop:
 			return
 		case m := <-in.queue:
-			in.handle(store, m)
+			in.route(store, m)
 		}
 	}
 }

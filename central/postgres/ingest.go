@@ -111,30 +111,12 @@ func prepare(b *syncproto.Batch, receivedAt time.Time) ([]item, error) {
 		case central.KeptForLedger(it.kind) && it.id != "":
 			it.kept = true
 		default:
+			// EventSale quarantines a sale with NUL in its texts (bad_data).
 			it.sale, it.reason = central.EventSale(b, ev, receivedAt)
-			if it.sale != nil && saleHasNUL(it.sale) {
-				it.sale, it.reason = nil, central.Reason(central.ReasonBadData,
-					"sale %q: a text field contains a NUL byte", strings.ReplaceAll(it.sale.ID, "\x00", `\0`))
-			}
 		}
 		items[i] = it
 	}
 	return items, nil
-}
-
-// saleHasNUL reports whether any text of s contains NUL, which PostgreSQL
-// text rejects (a whole batch would fail instead of one event).
-func saleHasNUL(s *central.Sale) bool {
-	texts := []string{s.ID, s.StoreID, s.LaneID, s.ReceiptNo, s.MemberCard}
-	for _, l := range s.Lines {
-		texts = append(texts, l.SKU, l.Barcode, l.Name)
-	}
-	for _, t := range texts {
-		if strings.ContainsRune(t, 0) {
-			return true
-		}
-	}
-	return false
 }
 
 // absDiff returns |a − b|, saturating instead of overflowing on a garbage

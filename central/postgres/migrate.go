@@ -75,6 +75,20 @@ CREATE TABLE agents (
 	max_skew_ms      BIGINT NOT NULL
 );
 `,
+	// 2: presence, one row per agent from its birth and death messages
+	// (DESIGN §5 rule 3); session orders them.
+	`
+CREATE TABLE presence (
+	agent_id           TEXT    PRIMARY KEY,
+	store_id           TEXT    NOT NULL,
+	session            BIGINT  NOT NULL,
+	online             BOOLEAN NOT NULL,
+	last_seen_ms       BIGINT  NOT NULL,
+	outbox_depth       BIGINT  NOT NULL,
+	oldest_unsynced_ms BIGINT  NOT NULL, -- 0 when the outbox was empty
+	clock_skew_ms      BIGINT  NOT NULL
+);
+`,
 }
 
 // migrateLockKey is the advisory lock migrations hold, so instances started

@@ -104,7 +104,7 @@ func (db *DB) Agents(ctx context.Context) ([]central.AgentSync, error) {
 
 // Quarantined implements central.Store.
 func (db *DB) Quarantined(ctx context.Context, limit int) ([]central.QuarantinedEvent, error) {
-	rows, err := db.pool.Query(ctx, `SELECT agent_id, store_id, seq, event_id, reason, received_ms
+	rows, err := db.pool.Query(ctx, `SELECT id, agent_id, store_id, seq, event_id, reason, received_ms
 		FROM quarantine ORDER BY id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read quarantine: %w", err)
@@ -112,7 +112,7 @@ func (db *DB) Quarantined(ctx context.Context, limit int) ([]central.Quarantined
 	out := []central.QuarantinedEvent{}
 	var q central.QuarantinedEvent
 	var seq, recvMS int64
-	if _, err := pgx.ForEachRow(rows, []any{&q.AgentID, &q.StoreID, &seq, &q.EventID, &q.Reason, &recvMS}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&q.ID, &q.AgentID, &q.StoreID, &seq, &q.EventID, &q.Reason, &recvMS}, func() error {
 		q.Seq = uint64(seq)
 		q.ReceivedAt = time.UnixMilli(recvMS).UTC()
 		out = append(out, q)

@@ -81,7 +81,7 @@ func (in *ingest) event(ctx context.Context, ev *syncproto.Event, receivedAt tim
 	if err != nil {
 		return 0, fmt.Errorf("event seq %d: encode payload: %w", ev.GetSeq(), err)
 	}
-	kept := central.KeptForLedger(central.EventKind(ev)) && ev.GetEventId() != ""
+	kept := central.Kept(ev)
 	var sale *central.Sale
 	var reason string
 	if !kept {

@@ -78,6 +78,20 @@ CREATE TABLE agents (
 	max_skew_ms      INTEGER NOT NULL
 );
 `,
+	// 2: presence, one row per agent from its birth and death messages
+	// (DESIGN §5 rule 3); session orders them.
+	`
+CREATE TABLE presence (
+	agent_id           TEXT    PRIMARY KEY,
+	store_id           TEXT    NOT NULL,
+	session            INTEGER NOT NULL,
+	online             INTEGER NOT NULL,
+	last_seen_ms       INTEGER NOT NULL,
+	outbox_depth       INTEGER NOT NULL,
+	oldest_unsynced_ms INTEGER NOT NULL, -- 0 when the outbox was empty
+	clock_skew_ms      INTEGER NOT NULL
+);
+`,
 }
 
 // migrate brings the schema to len(migrations) in one transaction.

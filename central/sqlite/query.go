@@ -109,7 +109,7 @@ func (db *DB) Agents(ctx context.Context) ([]central.AgentSync, error) {
 
 // Quarantined implements central.Store.
 func (db *DB) Quarantined(ctx context.Context, limit int) ([]central.QuarantinedEvent, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT agent_id, store_id, seq, event_id, reason, received_ms
+	rows, err := db.read.QueryContext(ctx, `SELECT id, agent_id, store_id, seq, event_id, reason, received_ms
 		FROM quarantine ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read quarantine: %w", err)
@@ -119,7 +119,7 @@ func (db *DB) Quarantined(ctx context.Context, limit int) ([]central.Quarantined
 	for rows.Next() {
 		var q central.QuarantinedEvent
 		var seq, recvMS int64
-		if err := rows.Scan(&q.AgentID, &q.StoreID, &seq, &q.EventID, &q.Reason, &recvMS); err != nil {
+		if err := rows.Scan(&q.ID, &q.AgentID, &q.StoreID, &seq, &q.EventID, &q.Reason, &recvMS); err != nil {
 			return nil, fmt.Errorf("read quarantine: %w", err)
 		}
 		q.Seq = uint64(seq)

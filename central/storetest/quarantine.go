@@ -33,6 +33,9 @@ func testQuarantine(t *testing.T, open Opener) {
 		{"AgentSeqMismatch", central.ReasonBadData, func(ev *syncproto.Event) { sc(ev).AgentSeq = 7 }},
 		{"SaleIDTaken", central.ReasonSaleIDConflict, func(ev *syncproto.Event) { sc(ev).SaleId = SaleID("a1", 1) }},
 		{"EventIDTaken", central.ReasonEventIDConflict, func(ev *syncproto.Event) { ev.EventId = EventID("a1", 1) }},
+		// PostgreSQL text cannot hold NUL; every store quarantines it alike.
+		{"NULInText", central.ReasonBadData, func(ev *syncproto.Event) { sc(ev).Lines[0].Name = "rice\x001kg" }},
+		{"NULInEventID", central.ReasonBadData, func(ev *syncproto.Event) { ev.EventId = "ev\x00-2" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

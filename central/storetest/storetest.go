@@ -27,6 +27,8 @@ func Run(t *testing.T, open func(t *testing.T) central.Store) {
 	t.Run("Store_SalesByStore", func(t *testing.T) { testSalesByStore(t, open) })
 	t.Run("Store_Agents", func(t *testing.T) { testAgents(t, open) })
 	t.Run("Store_IngestBatch_KeptForLedger", func(t *testing.T) { testKeptForLedger(t, open) })
+	t.Run("Store_Presence", func(t *testing.T) { testPresence(t, open) })
+	t.Run("Store_ReplayQuarantined", func(t *testing.T) { testReplay(t, open) })
 }
 
 // testKeptForLedger: returns and enrollments are stored once, not

@@ -10,8 +10,6 @@ import (
 	"github.com/tillsync/tillsync/central"
 	centralhttp "github.com/tillsync/tillsync/central/http"
 	"github.com/tillsync/tillsync/central/mqtt"
-	"github.com/tillsync/tillsync/central/postgres"
-	"github.com/tillsync/tillsync/central/sqlite"
 	"github.com/tillsync/tillsync/syncproto"
 )
 
@@ -92,20 +90,11 @@ func (m *Main) start(ctx context.Context) error {
 
 // openDB opens the store database.driver names.
 func (m *Main) openDB(ctx context.Context) error {
-	c, logger := m.Config.Database, m.Logger.With("component", "database")
-	if c.Driver == DriverPostgres {
-		db, err := postgres.Open(ctx, c.DSN, postgres.Options{Logger: logger, Now: m.Now})
-		if err != nil {
-			return err
-		}
-		m.DB, m.dbName = db, db.Target()
-		return nil
-	}
-	db, err := sqlite.Open(c.Path, sqlite.Options{Logger: logger, Now: m.Now})
+	db, name, err := openStore(ctx, m.Config.Database, m.Logger.With("component", "database"), m.Now, false)
 	if err != nil {
 		return err
 	}
-	m.DB, m.dbName = db, db.Path()
+	m.DB, m.dbName = db, name
 	return nil
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tillsync/tillsync/central"
-	"github.com/tillsync/tillsync/central/sqlite"
 )
 
 func newReportCmd() *cobra.Command {
@@ -20,7 +19,8 @@ func newReportCmd() *cobra.Command {
 		Use:   "sales",
 		Short: "Print sales per store",
 		Long: `Print the number of sales and their total per store, from the database
-opened read-only (a running central may keep writing).`,
+database.driver names: a SQLite file is opened read-only (a running central
+may keep writing); PostgreSQL is shared anyway.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := cmd.Flags().GetString("format")
@@ -34,7 +34,7 @@ opened read-only (a running central may keep writing).`,
 			if err != nil {
 				return err
 			}
-			db, err := sqlite.Open(cfg.Database.Path, sqlite.Options{ReadOnly: true})
+			db, _, err := openStore(cmd.Context(), cfg.Database, nil, nil, true)
 			if err != nil {
 				return err
 			}

@@ -58,7 +58,7 @@ for every key.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().String("config", "", "config file (YAML); default ./central.yaml when it exists")
-	root.AddCommand(newRunCmd(), newConfigCmd(), newReportCmd(), newDecodeCmd(), newAgentsCmd())
+	root.AddCommand(newRunCmd(), newConfigCmd(), newReportCmd(), newDecodeCmd(), newAgentsCmd(), newQuarantineCmd())
 	return root
 }
 
