@@ -66,7 +66,13 @@ func TestDevices_Watch(t *testing.T) {
 	}()
 	want := []string{`scan "6901234000016" symbology=EAN-13 aim=]E0`, "card *********0017"}
 	deadline := time.After(time.Minute)
-	wrote := false
+	// Write to a device only once its driver has opened it: bytes written
+	// into a pty before the far side opens it are flushed by the open.
+	wrote := map[string]bool{}
+	send := map[string]func() error{
+		"lane-1-scanner online": func() error { _, err := scanner.WriteString("]E06901234000016\r"); return err },
+		"lane-1-msr online":     func() error { _, err := reader.WriteString(";8800000000017=2512?\r"); return err },
+	}
 	var seen []string
 	for len(want) > 0 {
 		select {
@@ -75,13 +81,12 @@ func TestDevices_Watch(t *testing.T) {
 				t.Fatalf("watch ended; it printed %q", seen)
 			}
 			seen = append(seen, line)
-			if strings.Contains(line, "lane-1-scanner online") && !wrote {
-				wrote = true
-				if _, err := scanner.WriteString("]E06901234000016\r"); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := reader.WriteString(";8800000000017=2512?\r"); err != nil {
-					t.Fatal(err)
+			for cue, write := range send {
+				if strings.Contains(line, cue) && !wrote[cue] {
+					wrote[cue] = true
+					if err := write(); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			for i, w := range want {
