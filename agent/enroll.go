@@ -64,7 +64,9 @@ type EnrollInput struct {
 }
 
 // EnrollConfig turns enrollment at the till on. Till.Enroll refuses with
-// EUNAVAILABLE while Till.EnrollConfig is nil or has no CentralKey.
+// EUNAVAILABLE while Till.EnrollConfig is nil, or when it has no
+// CentralKey and the ledger holds no key from central (CentralKeySource):
+// central's key wins, the configured one is the fallback.
 type EnrollConfig struct {
 	// CentralKey is central's NaCl box public key (ParseCentralKey).
 	CentralKey *[32]byte
@@ -218,8 +220,22 @@ func LuhnDigit(digits string) byte {
 // field.
 func (t *Till) Enroll(ctx context.Context, in EnrollInput) (*Enrollment, error) {
 	cfg := t.EnrollConfig
-	if cfg == nil || cfg.CentralKey == nil {
+	if cfg == nil {
 		return nil, Errorf(EUNAVAILABLE, "enrollment is off: no central key configured")
+	}
+	key := cfg.CentralKey
+	// Central's key, once it has sent one, wins over the configured one.
+	if ks, ok := t.Store.(CentralKeySource); ok {
+		k, err := ks.CentralKey(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("central key: %w", err)
+		}
+		if k != nil {
+			key = k
+		}
+	}
+	if key == nil {
+		return nil, Errorf(EUNAVAILABLE, "enrollment is off: no central key configured or received from central")
 	}
 	store, ok := t.Store.(EnrollStore)
 	if !ok {
@@ -243,7 +259,7 @@ func (t *Till) Enroll(ctx context.Context, in EnrollInput) (*Enrollment, error) 
 			return nil, err
 		}
 	}
-	if e.SealedPersonal, err = sealPersonal(pd, cfg); err != nil {
+	if e.SealedPersonal, err = sealPersonal(pd, key, cfg.Rand); err != nil {
 		return nil, err
 	}
 	if err := store.CommitEnrollment(ctx, e); err != nil {
@@ -257,16 +273,15 @@ func (t *Till) Enroll(ctx context.Context, in EnrollInput) (*Enrollment, error) 
 
 // sealPersonal seals pd for central: an anonymous sealed box, which only
 // central's private key opens and which does not reveal the sender.
-func sealPersonal(pd PersonalData, cfg *EnrollConfig) ([]byte, error) {
+func sealPersonal(pd PersonalData, key *[32]byte, r io.Reader) ([]byte, error) {
 	msg, err := json.Marshal(pd)
 	if err != nil {
 		return nil, fmt.Errorf("encode personal data: %w", err)
 	}
-	r := cfg.Rand
 	if r == nil {
 		r = rand.Reader
 	}
-	sealed, err := box.SealAnonymous(nil, msg, cfg.CentralKey, r)
+	sealed, err := box.SealAnonymous(nil, msg, key, r)
 	clear(msg) // the plaintext lives no longer than it must
 	if err != nil {
 		return nil, fmt.Errorf("seal personal data: %w", err)

@@ -53,6 +53,11 @@ type Till struct {
 	OnEvent func(LaneEvent)
 	// EnrollConfig turns enrollment at the till on; nil leaves it off.
 	EnrollConfig *EnrollConfig
+	// Online reaches central for redemption authorisation and unknown
+	// cards; nil keeps the till on its offline rules.
+	Online Online
+	// OnlineTimeout bounds one online call; 0 is DefaultOnlineTimeout.
+	OnlineTimeout time.Duration
 
 	mu           sync.Mutex
 	lanes        map[string]*sync.Mutex

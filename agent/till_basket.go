@@ -138,6 +138,13 @@ func (t *Till) AttachCard(ctx context.Context, lane, card string) (*Basket, erro
 		return nil, Errorf(EINVALID, "card number must be 1 to %d letters or digits", maxCardLen)
 	}
 	m, err := t.Store.MemberByCard(ctx, card)
+	if ErrorCode(err) == ENOTFOUND {
+		// A card the store does not know: central may (a member of
+		// another store); if it cannot answer in time the sale goes on.
+		if cm := t.lookupOnline(ctx, card); cm != nil {
+			m, err = cm, nil
+		}
+	}
 	switch {
 	case err != nil && ErrorCode(err) != ENOTFOUND:
 		return nil, fmt.Errorf("look up card %s: %w", MaskCard(card), err)

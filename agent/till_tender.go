@@ -82,9 +82,13 @@ func (t *Till) pointsTender(ctx context.Context, b *Basket, p *Policy, in *Tende
 }
 
 // checkRedeemable fails with ECONFLICT when the basket's card may not
-// redeem points in total now (DESIGN §3 offline bound; online
-// authorisation by central arrives with the sync protocol).
+// redeem points in total now. Central decides when it answers in time: it
+// reserves the points for this basket, so two stores cannot spend them
+// twice (DESIGN §3). Otherwise the offline bound decides.
 func (t *Till) checkRedeemable(ctx context.Context, b *Basket, p *Policy, points int64) error {
+	if decided, err := t.authorizeOnline(ctx, b, points); decided {
+		return err
+	}
 	bound, err := t.redeemable(ctx, b.Card, p)
 	if err != nil {
 		return err

@@ -15,13 +15,16 @@ type Replayed struct {
 	// (KeptForLedger); Sale is nil.
 	Kept bool
 	Sale *Sale // the sale to apply, or nil
+	// Ledger is the event's change to the member ledger, to apply with
+	// it; nil when Reason is set.
+	Ledger *LedgerChange
 	// Reason the event still cannot be applied, or "".
 	Reason string
 }
 
 // ReplayEvent decodes the stored payload of agent's quarantined event in
 // store and runs it through the same checks IngestBatch does (EventKind,
-// Kept, EventSale), with receivedAt the time central first
+// CheckEvent), with receivedAt the time central first
 // received it. A payload stored by this or an older build always decodes;
 // one that does not is reported as bad_data.
 func ReplayEvent(store, agent string, payload []byte, receivedAt time.Time) Replayed {
@@ -30,11 +33,8 @@ func ReplayEvent(store, agent string, payload []byte, receivedAt time.Time) Repl
 		return Replayed{Kind: KindUnknown, Reason: Reason(ReasonBadData, "stored payload does not decode: %v", err)}
 	}
 	r := Replayed{Event: ev, Kind: EventKind(ev)}
-	if Kept(ev) {
-		r.Kept = true
-		return r
-	}
 	b := &syncproto.Batch{StoreId: store, AgentId: agent}
-	r.Sale, r.Reason = EventSale(b, ev, receivedAt)
+	r.Kept = Kept(ev)
+	r.Sale, r.Ledger, r.Reason = CheckEvent(b, ev, receivedAt)
 	return r
 }

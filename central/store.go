@@ -104,6 +104,40 @@ type Store interface {
 	// Presence returns every agent's presence ordered by store id then
 	// agent id.
 	Presence(ctx context.Context) ([]Presence, error)
+	PointsStore
 	// Close releases the database.
 	Close() error
+}
+
+// PointsStore is the member points ledger at central. IngestBatch and
+// ReplayQuarantined apply every applied event's points entries (by entry
+// id, once), enrollments and foreign returns in their own transaction, so
+// a card's balance is the sum of its entries however batches arrive
+// (DESIGN §5 rule 1, §8.2).
+type PointsStore interface {
+	// Balance returns card's balance as of now (pending derived from the
+	// entries' AvailableAt), or an ENOTFOUND *Error for a card with no
+	// entries and no enrollment.
+	Balance(ctx context.Context, card string, now time.Time) (Balance, error)
+	// CardEntries returns up to limit of card's entries, oldest first (by
+	// At, then id); none for an unknown card.
+	CardEntries(ctx context.Context, card string, limit int) ([]PointsEntry, error)
+	// Debtors returns up to limit cards whose balance is negative, largest
+	// debt first, then by card.
+	Debtors(ctx context.Context, limit int) ([]Debtor, error)
+	// OverdraftFlags returns up to limit flagged redemptions (see
+	// OverdraftFlag for the rule), oldest first.
+	OverdraftFlags(ctx context.Context, limit int) ([]OverdraftFlag, error)
+	// UnresolvedReturns returns up to limit returns of other stores' sales
+	// still waiting for their original sale, by return id.
+	UnresolvedReturns(ctx context.Context, limit int) ([]UnresolvedReturn, error)
+	// ExpirePoints posts the expired entries ExpireLots computes as of now
+	// for every card with a lot whose expiry passed and has no expired
+	// entry yet, one card per transaction. Entry ids derive from the lot,
+	// so running it twice, or on two instances at once, posts each once.
+	ExpirePoints(ctx context.Context, now time.Time) (ExpireResult, error)
+	// AdjustPoints posts a's entry (AdjustmentEntry) and reports whether
+	// it was new; an adjustment id already posted changes nothing. It
+	// fails with EINVALID for a bad adjustment.
+	AdjustPoints(ctx context.Context, a Adjustment) (applied bool, err error)
 }

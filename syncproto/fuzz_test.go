@@ -137,7 +137,11 @@ func FuzzParseAgentTopic(f *testing.F) {
 				t.Fatalf("parsed level %q is not a valid id: %v", level, err)
 			}
 		}
-		if back := tp.agent(at.Store, at.Agent, at.Kind); back != topic {
+		back := tp.agent(at.Store, at.Agent, at.Kind)
+		if at.Method != "" {
+			back = tp.RPC(at.Store, at.Agent, at.Method)
+		}
+		if back != topic {
 			t.Fatalf("parsed %q as %+v, which builds %q", topic, at, back)
 		}
 	})

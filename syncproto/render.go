@@ -14,7 +14,12 @@ const (
 	RenderBatch = "batch"
 	RenderAck   = "ack"
 	RenderEvent = "event"
-	RenderAuto  = "auto"
+	// RenderDownlink renders a chunk of a downstream update; the chunk's
+	// data shows as base64 (join the chunks to read the content).
+	RenderDownlink = "downlink"
+	RenderRPCReq   = "rpc_request"
+	RenderRPCResp  = "rpc_response"
+	RenderAuto     = "auto"
 )
 
 var jsonOptions = protojson.MarshalOptions{Multiline: true, Indent: "  ", UseProtoNames: true, EmitUnpopulated: false}
@@ -25,7 +30,8 @@ type rendered struct {
 	Message json.RawMessage `json:"message"`
 }
 
-// RenderJSON decodes payload as kind ("batch", "ack", "event", or "auto"
+// RenderJSON decodes payload as kind ("batch", "ack", "event", "downlink",
+// "rpc_request", "rpc_response", or "auto"
 // or "" to guess) and renders it for humans as indented JSON of the form
 // {"kind":"batch","message":{...}} with the .proto field names (DESIGN §5
 // rule 5). A guess tries Batch, then Ack, then Event — the first whose
@@ -60,10 +66,20 @@ func decodeAs(kind string, payload []byte) (proto.Message, string, error) {
 	case RenderEvent:
 		m, err := DecodeEvent(payload)
 		return m, kind, err
+	case RenderDownlink:
+		m, err := DecodeDownlink(payload)
+		return m, kind, err
+	case RenderRPCReq:
+		m, err := DecodeRPCRequest(payload)
+		return m, kind, err
+	case RenderRPCResp:
+		m, err := DecodeRPCResponse(payload)
+		return m, kind, err
 	case RenderAuto, "":
 		return guess(payload)
 	default:
-		return nil, "", fmt.Errorf("unknown kind %q (want %s, %s, %s or %s)", kind, RenderBatch, RenderAck, RenderEvent, RenderAuto)
+		return nil, "", fmt.Errorf("unknown kind %q (want %s, %s, %s, %s, %s, %s or %s)", kind,
+			RenderBatch, RenderAck, RenderEvent, RenderDownlink, RenderRPCReq, RenderRPCResp, RenderAuto)
 	}
 }
 

@@ -1554,6 +1554,1585 @@ func (x *StreamVersion) GetVersion() uint64 {
 	return 0
 }
 
+// Downlink is what central sends to stores: on tillsync/v1/{chain}/all/down
+// for every store, or on tillsync/v1/{chain}/{store}/down when one store
+// must catch up (DESIGN §5 rule 4). Chain-wide streams are valid on either.
+type Downlink struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SchemaVersion uint32                 `protobuf:"varint,1,opt,name=schema_version,json=schemaVersion,proto3" json:"schema_version,omitempty"`
+	ChainId       string                 `protobuf:"bytes,2,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
+	SentAtMs      int64                  `protobuf:"varint,3,opt,name=sent_at_ms,json=sentAtMs,proto3" json:"sent_at_ms,omitempty"`
+	// Types that are valid to be assigned to Payload:
+	//
+	//	*Downlink_Chunk
+	Payload       isDownlink_Payload `protobuf_oneof:"payload"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Downlink) Reset() {
+	*x = Downlink{}
+	mi := &file_tillsync_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Downlink) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Downlink) ProtoMessage() {}
+
+func (x *Downlink) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Downlink.ProtoReflect.Descriptor instead.
+func (*Downlink) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Downlink) GetSchemaVersion() uint32 {
+	if x != nil {
+		return x.SchemaVersion
+	}
+	return 0
+}
+
+func (x *Downlink) GetChainId() string {
+	if x != nil {
+		return x.ChainId
+	}
+	return ""
+}
+
+func (x *Downlink) GetSentAtMs() int64 {
+	if x != nil {
+		return x.SentAtMs
+	}
+	return 0
+}
+
+func (x *Downlink) GetPayload() isDownlink_Payload {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *Downlink) GetChunk() *StreamChunk {
+	if x != nil {
+		if x, ok := x.Payload.(*Downlink_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isDownlink_Payload interface {
+	isDownlink_Payload()
+}
+
+type Downlink_Chunk struct {
+	Chunk *StreamChunk `protobuf:"bytes,4,opt,name=chunk,proto3,oneof"`
+}
+
+func (*Downlink_Chunk) isDownlink_Payload() {}
+
+// StreamChunk is one piece of one update of a downstream stream. An update
+// is a serialized StreamContent cut into count chunks of at most 256 KiB of
+// data each; a receiver applies it only when every chunk has arrived and
+// the SHA-256 of the joined data equals content_sha256, so a half-received
+// update changes nothing.
+type StreamChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// stream is "catalog", "policy" or "card_blocks".
+	Stream string `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// version is the stream version the update brings the receiver to.
+	Version uint64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// snapshot: the content replaces everything held; otherwise it is the
+	// delta from base_version to version and applies only on base_version.
+	Snapshot      bool   `protobuf:"varint,3,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	BaseVersion   uint64 `protobuf:"varint,4,opt,name=base_version,json=baseVersion,proto3" json:"base_version,omitempty"`
+	Index         uint32 `protobuf:"varint,5,opt,name=index,proto3" json:"index,omitempty"` // 0 ≤ index < count
+	Count         uint32 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
+	ContentSha256 []byte `protobuf:"bytes,7,opt,name=content_sha256,json=contentSha256,proto3" json:"content_sha256,omitempty"`
+	ContentSize   uint64 `protobuf:"varint,8,opt,name=content_size,json=contentSize,proto3" json:"content_size,omitempty"`
+	Data          []byte `protobuf:"bytes,9,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StreamChunk) Reset() {
+	*x = StreamChunk{}
+	mi := &file_tillsync_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamChunk) ProtoMessage() {}
+
+func (x *StreamChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamChunk.ProtoReflect.Descriptor instead.
+func (*StreamChunk) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *StreamChunk) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *StreamChunk) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *StreamChunk) GetSnapshot() bool {
+	if x != nil {
+		return x.Snapshot
+	}
+	return false
+}
+
+func (x *StreamChunk) GetBaseVersion() uint64 {
+	if x != nil {
+		return x.BaseVersion
+	}
+	return 0
+}
+
+func (x *StreamChunk) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *StreamChunk) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *StreamChunk) GetContentSha256() []byte {
+	if x != nil {
+		return x.ContentSha256
+	}
+	return nil
+}
+
+func (x *StreamChunk) GetContentSize() uint64 {
+	if x != nil {
+		return x.ContentSize
+	}
+	return 0
+}
+
+func (x *StreamChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// StreamContent is the content of one stream update, before chunking.
+type StreamContent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Content:
+	//
+	//	*StreamContent_Catalog
+	//	*StreamContent_Policy
+	//	*StreamContent_CardBlocks
+	//	*StreamContent_Members
+	//	*StreamContent_EnrollBlock
+	//	*StreamContent_CentralKey
+	Content       isStreamContent_Content `protobuf_oneof:"content"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StreamContent) Reset() {
+	*x = StreamContent{}
+	mi := &file_tillsync_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamContent) ProtoMessage() {}
+
+func (x *StreamContent) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamContent.ProtoReflect.Descriptor instead.
+func (*StreamContent) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *StreamContent) GetContent() isStreamContent_Content {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *StreamContent) GetCatalog() *CatalogContent {
+	if x != nil {
+		if x, ok := x.Content.(*StreamContent_Catalog); ok {
+			return x.Catalog
+		}
+	}
+	return nil
+}
+
+func (x *StreamContent) GetPolicy() *PolicyContent {
+	if x != nil {
+		if x, ok := x.Content.(*StreamContent_Policy); ok {
+			return x.Policy
+		}
+	}
+	return nil
+}
+
+func (x *StreamContent) GetCardBlocks() *CardBlocksContent {
+	if x != nil {
+		if x, ok := x.Content.(*StreamContent_CardBlocks); ok {
+			return x.CardBlocks
+		}
+	}
+	return nil
+}
+
+func (x *StreamContent) GetMembers() *MembersContent {
+	if x != nil {
+		if x, ok := x.Content.(*StreamContent_Members); ok {
+			return x.Members
+		}
+	}
+	return nil
+}
+
+func (x *StreamContent) GetEnrollBlock() *EnrollBlockContent {
+	if x != nil {
+		if x, ok := x.Content.(*StreamContent_EnrollBlock); ok {
+			return x.EnrollBlock
+		}
+	}
+	return nil
+}
+
+func (x *StreamContent) GetCentralKey() *CentralKeyContent {
+	if x != nil {
+		if x, ok := x.Content.(*StreamContent_CentralKey); ok {
+			return x.CentralKey
+		}
+	}
+	return nil
+}
+
+type isStreamContent_Content interface {
+	isStreamContent_Content()
+}
+
+type StreamContent_Catalog struct {
+	Catalog *CatalogContent `protobuf:"bytes,1,opt,name=catalog,proto3,oneof"`
+}
+
+type StreamContent_Policy struct {
+	Policy *PolicyContent `protobuf:"bytes,2,opt,name=policy,proto3,oneof"`
+}
+
+type StreamContent_CardBlocks struct {
+	CardBlocks *CardBlocksContent `protobuf:"bytes,3,opt,name=card_blocks,json=cardBlocks,proto3,oneof"`
+}
+
+type StreamContent_Members struct {
+	Members *MembersContent `protobuf:"bytes,4,opt,name=members,proto3,oneof"`
+}
+
+type StreamContent_EnrollBlock struct {
+	EnrollBlock *EnrollBlockContent `protobuf:"bytes,5,opt,name=enroll_block,json=enrollBlock,proto3,oneof"`
+}
+
+type StreamContent_CentralKey struct {
+	CentralKey *CentralKeyContent `protobuf:"bytes,6,opt,name=central_key,json=centralKey,proto3,oneof"`
+}
+
+func (*StreamContent_Catalog) isStreamContent_Content() {}
+
+func (*StreamContent_Policy) isStreamContent_Content() {}
+
+func (*StreamContent_CardBlocks) isStreamContent_Content() {}
+
+func (*StreamContent_Members) isStreamContent_Content() {}
+
+func (*StreamContent_EnrollBlock) isStreamContent_Content() {}
+
+func (*StreamContent_CentralKey) isStreamContent_Content() {}
+
+// CatalogContent is a whole catalog (snapshot: upserts only) or the
+// products changed and removed since the base version (delta).
+type CatalogContent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Upserts       []*CatalogItem         `protobuf:"bytes,1,rep,name=upserts,proto3" json:"upserts,omitempty"`
+	RemovedSkus   []string               `protobuf:"bytes,2,rep,name=removed_skus,json=removedSkus,proto3" json:"removed_skus,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CatalogContent) Reset() {
+	*x = CatalogContent{}
+	mi := &file_tillsync_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CatalogContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CatalogContent) ProtoMessage() {}
+
+func (x *CatalogContent) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CatalogContent.ProtoReflect.Descriptor instead.
+func (*CatalogContent) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CatalogContent) GetUpserts() []*CatalogItem {
+	if x != nil {
+		return x.Upserts
+	}
+	return nil
+}
+
+func (x *CatalogContent) GetRemovedSkus() []string {
+	if x != nil {
+		return x.RemovedSkus
+	}
+	return nil
+}
+
+// CatalogItem is one product as every store sells it.
+type CatalogItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Sku   string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
+	// barcodes are GTIN-8/12/13/14 with valid check digits.
+	Barcodes []string `protobuf:"bytes,2,rep,name=barcodes,proto3" json:"barcodes,omitempty"`
+	Name     string   `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Category string   `protobuf:"bytes,4,opt,name=category,proto3" json:"category,omitempty"`
+	PriceFen int64    `protobuf:"varint,5,opt,name=price_fen,json=priceFen,proto3" json:"price_fen,omitempty"`
+	// member_price_fen is the card holder's price; 0 = none.
+	MemberPriceFen int64 `protobuf:"varint,6,opt,name=member_price_fen,json=memberPriceFen,proto3" json:"member_price_fen,omitempty"`
+	Weighed        bool  `protobuf:"varint,7,opt,name=weighed,proto3" json:"weighed,omitempty"`
+	PointsEligible bool  `protobuf:"varint,8,opt,name=points_eligible,json=pointsEligible,proto3" json:"points_eligible,omitempty"`
+	// points_multiplier is in hundredths (100 = ×1); 0 means 100.
+	PointsMultiplier int64 `protobuf:"varint,9,opt,name=points_multiplier,json=pointsMultiplier,proto3" json:"points_multiplier,omitempty"`
+	// item_code is the scale item code restricted-circulation barcodes
+	// carry; 0 = none.
+	ItemCode      int64 `protobuf:"varint,10,opt,name=item_code,json=itemCode,proto3" json:"item_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CatalogItem) Reset() {
+	*x = CatalogItem{}
+	mi := &file_tillsync_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CatalogItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CatalogItem) ProtoMessage() {}
+
+func (x *CatalogItem) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CatalogItem.ProtoReflect.Descriptor instead.
+func (*CatalogItem) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CatalogItem) GetSku() string {
+	if x != nil {
+		return x.Sku
+	}
+	return ""
+}
+
+func (x *CatalogItem) GetBarcodes() []string {
+	if x != nil {
+		return x.Barcodes
+	}
+	return nil
+}
+
+func (x *CatalogItem) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CatalogItem) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *CatalogItem) GetPriceFen() int64 {
+	if x != nil {
+		return x.PriceFen
+	}
+	return 0
+}
+
+func (x *CatalogItem) GetMemberPriceFen() int64 {
+	if x != nil {
+		return x.MemberPriceFen
+	}
+	return 0
+}
+
+func (x *CatalogItem) GetWeighed() bool {
+	if x != nil {
+		return x.Weighed
+	}
+	return false
+}
+
+func (x *CatalogItem) GetPointsEligible() bool {
+	if x != nil {
+		return x.PointsEligible
+	}
+	return false
+}
+
+func (x *CatalogItem) GetPointsMultiplier() int64 {
+	if x != nil {
+		return x.PointsMultiplier
+	}
+	return 0
+}
+
+func (x *CatalogItem) GetItemCode() int64 {
+	if x != nil {
+		return x.ItemCode
+	}
+	return 0
+}
+
+// PolicyContent is the chain's loyalty policy as a whole document in the
+// format stores load it from a file (format "yaml": the policy.yaml of
+// tillsync-agent policy load). Every policy update is a snapshot.
+type PolicyContent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Format        string                 `protobuf:"bytes,1,opt,name=format,proto3" json:"format,omitempty"`
+	Document      []byte                 `protobuf:"bytes,2,opt,name=document,proto3" json:"document,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PolicyContent) Reset() {
+	*x = PolicyContent{}
+	mi := &file_tillsync_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyContent) ProtoMessage() {}
+
+func (x *PolicyContent) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyContent.ProtoReflect.Descriptor instead.
+func (*PolicyContent) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PolicyContent) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *PolicyContent) GetDocument() []byte {
+	if x != nil {
+		return x.Document
+	}
+	return nil
+}
+
+// CardBlocksContent lists cards blocked chain-wide (lost or stolen) and,
+// in a delta, cards unblocked since the base version.
+type CardBlocksContent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Blocked       []*CardBlock           `protobuf:"bytes,1,rep,name=blocked,proto3" json:"blocked,omitempty"`
+	Unblocked     []string               `protobuf:"bytes,2,rep,name=unblocked,proto3" json:"unblocked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CardBlocksContent) Reset() {
+	*x = CardBlocksContent{}
+	mi := &file_tillsync_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CardBlocksContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CardBlocksContent) ProtoMessage() {}
+
+func (x *CardBlocksContent) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CardBlocksContent.ProtoReflect.Descriptor instead.
+func (*CardBlocksContent) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CardBlocksContent) GetBlocked() []*CardBlock {
+	if x != nil {
+		return x.Blocked
+	}
+	return nil
+}
+
+func (x *CardBlocksContent) GetUnblocked() []string {
+	if x != nil {
+		return x.Unblocked
+	}
+	return nil
+}
+
+// CardBlock is one blocked card.
+type CardBlock struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Card  string                 `protobuf:"bytes,1,opt,name=card,proto3" json:"card,omitempty"`
+	// reason is shown to the cashier, e.g. "reported lost".
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	BlockedAtMs   int64  `protobuf:"varint,3,opt,name=blocked_at_ms,json=blockedAtMs,proto3" json:"blocked_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CardBlock) Reset() {
+	*x = CardBlock{}
+	mi := &file_tillsync_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CardBlock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CardBlock) ProtoMessage() {}
+
+func (x *CardBlock) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CardBlock.ProtoReflect.Descriptor instead.
+func (*CardBlock) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CardBlock) GetCard() string {
+	if x != nil {
+		return x.Card
+	}
+	return ""
+}
+
+func (x *CardBlock) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CardBlock) GetBlockedAtMs() int64 {
+	if x != nil {
+		return x.BlockedAtMs
+	}
+	return 0
+}
+
+// MembersContent is one store's member cache (snapshot) or the members
+// changed and dropped since the base version (delta), on the store's down
+// topic. Stores hold masked display data only (DESIGN §3, privacy).
+type MembersContent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Upserts       []*MemberRecord        `protobuf:"bytes,1,rep,name=upserts,proto3" json:"upserts,omitempty"`
+	RemovedCards  []string               `protobuf:"bytes,2,rep,name=removed_cards,json=removedCards,proto3" json:"removed_cards,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersContent) Reset() {
+	*x = MembersContent{}
+	mi := &file_tillsync_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersContent) ProtoMessage() {}
+
+func (x *MembersContent) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersContent.ProtoReflect.Descriptor instead.
+func (*MembersContent) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *MembersContent) GetUpserts() []*MemberRecord {
+	if x != nil {
+		return x.Upserts
+	}
+	return nil
+}
+
+func (x *MembersContent) GetRemovedCards() []string {
+	if x != nil {
+		return x.RemovedCards
+	}
+	return nil
+}
+
+// MemberRecord is what a store may know of one card's member.
+type MemberRecord struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Card       string                 `protobuf:"bytes,1,opt,name=card,proto3" json:"card,omitempty"`
+	MemberId   string                 `protobuf:"bytes,2,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	MaskedName string                 `protobuf:"bytes,3,opt,name=masked_name,json=maskedName,proto3" json:"masked_name,omitempty"`
+	PhoneLast4 string                 `protobuf:"bytes,4,opt,name=phone_last4,json=phoneLast4,proto3" json:"phone_last4,omitempty"`
+	Tier       string                 `protobuf:"bytes,5,opt,name=tier,proto3" json:"tier,omitempty"`
+	// balance is the available points at central as of balance_at_ms.
+	Balance     int64 `protobuf:"varint,6,opt,name=balance,proto3" json:"balance,omitempty"`
+	BalanceAtMs int64 `protobuf:"varint,7,opt,name=balance_at_ms,json=balanceAtMs,proto3" json:"balance_at_ms,omitempty"`
+	// debt is how far the card's points are below zero at central.
+	Debt          int64        `protobuf:"varint,8,opt,name=debt,proto3" json:"debt,omitempty"`
+	Lots          []*PointsLot `protobuf:"bytes,9,rep,name=lots,proto3" json:"lots,omitempty"`
+	Staff         bool         `protobuf:"varint,10,opt,name=staff,proto3" json:"staff,omitempty"`
+	Blocked       bool         `protobuf:"varint,11,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	BlockReason   string       `protobuf:"bytes,12,opt,name=block_reason,json=blockReason,proto3" json:"block_reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberRecord) Reset() {
+	*x = MemberRecord{}
+	mi := &file_tillsync_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberRecord) ProtoMessage() {}
+
+func (x *MemberRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberRecord.ProtoReflect.Descriptor instead.
+func (*MemberRecord) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *MemberRecord) GetCard() string {
+	if x != nil {
+		return x.Card
+	}
+	return ""
+}
+
+func (x *MemberRecord) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *MemberRecord) GetMaskedName() string {
+	if x != nil {
+		return x.MaskedName
+	}
+	return ""
+}
+
+func (x *MemberRecord) GetPhoneLast4() string {
+	if x != nil {
+		return x.PhoneLast4
+	}
+	return ""
+}
+
+func (x *MemberRecord) GetTier() string {
+	if x != nil {
+		return x.Tier
+	}
+	return ""
+}
+
+func (x *MemberRecord) GetBalance() int64 {
+	if x != nil {
+		return x.Balance
+	}
+	return 0
+}
+
+func (x *MemberRecord) GetBalanceAtMs() int64 {
+	if x != nil {
+		return x.BalanceAtMs
+	}
+	return 0
+}
+
+func (x *MemberRecord) GetDebt() int64 {
+	if x != nil {
+		return x.Debt
+	}
+	return 0
+}
+
+func (x *MemberRecord) GetLots() []*PointsLot {
+	if x != nil {
+		return x.Lots
+	}
+	return nil
+}
+
+func (x *MemberRecord) GetStaff() bool {
+	if x != nil {
+		return x.Staff
+	}
+	return false
+}
+
+func (x *MemberRecord) GetBlocked() bool {
+	if x != nil {
+		return x.Blocked
+	}
+	return false
+}
+
+func (x *MemberRecord) GetBlockReason() string {
+	if x != nil {
+		return x.BlockReason
+	}
+	return ""
+}
+
+// PointsLot is a parcel of available points with its own expiry (FIFO).
+type PointsLot struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LotId         string                 `protobuf:"bytes,1,opt,name=lot_id,json=lotId,proto3" json:"lot_id,omitempty"`
+	Points        int64                  `protobuf:"varint,2,opt,name=points,proto3" json:"points,omitempty"`
+	EarnedAtMs    int64                  `protobuf:"varint,3,opt,name=earned_at_ms,json=earnedAtMs,proto3" json:"earned_at_ms,omitempty"`
+	AvailableAtMs int64                  `protobuf:"varint,4,opt,name=available_at_ms,json=availableAtMs,proto3" json:"available_at_ms,omitempty"`
+	ExpiresAtMs   int64                  `protobuf:"varint,5,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	SaleId        string                 `protobuf:"bytes,6,opt,name=sale_id,json=saleId,proto3" json:"sale_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointsLot) Reset() {
+	*x = PointsLot{}
+	mi := &file_tillsync_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointsLot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointsLot) ProtoMessage() {}
+
+func (x *PointsLot) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointsLot.ProtoReflect.Descriptor instead.
+func (*PointsLot) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PointsLot) GetLotId() string {
+	if x != nil {
+		return x.LotId
+	}
+	return ""
+}
+
+func (x *PointsLot) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *PointsLot) GetEarnedAtMs() int64 {
+	if x != nil {
+		return x.EarnedAtMs
+	}
+	return 0
+}
+
+func (x *PointsLot) GetAvailableAtMs() int64 {
+	if x != nil {
+		return x.AvailableAtMs
+	}
+	return 0
+}
+
+func (x *PointsLot) GetExpiresAtMs() int64 {
+	if x != nil {
+		return x.ExpiresAtMs
+	}
+	return 0
+}
+
+func (x *PointsLot) GetSaleId() string {
+	if x != nil {
+		return x.SaleId
+	}
+	return ""
+}
+
+// EnrollBlockContent hands a store a block of card numbers to enroll
+// members with offline (DESIGN §3, enrollment).
+type EnrollBlockContent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CardPrefix    string                 `protobuf:"bytes,1,opt,name=card_prefix,json=cardPrefix,proto3" json:"card_prefix,omitempty"`
+	First         uint64                 `protobuf:"varint,2,opt,name=first,proto3" json:"first,omitempty"` // inclusive
+	Last          uint64                 `protobuf:"varint,3,opt,name=last,proto3" json:"last,omitempty"`   // inclusive
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnrollBlockContent) Reset() {
+	*x = EnrollBlockContent{}
+	mi := &file_tillsync_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnrollBlockContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnrollBlockContent) ProtoMessage() {}
+
+func (x *EnrollBlockContent) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnrollBlockContent.ProtoReflect.Descriptor instead.
+func (*EnrollBlockContent) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *EnrollBlockContent) GetCardPrefix() string {
+	if x != nil {
+		return x.CardPrefix
+	}
+	return ""
+}
+
+func (x *EnrollBlockContent) GetFirst() uint64 {
+	if x != nil {
+		return x.First
+	}
+	return 0
+}
+
+func (x *EnrollBlockContent) GetLast() uint64 {
+	if x != nil {
+		return x.Last
+	}
+	return 0
+}
+
+// CentralKeyContent is central's public key that stores seal personal
+// data to at enrollment (NaCl box, 32 bytes).
+type CentralKeyContent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PublicKey     []byte                 `protobuf:"bytes,1,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CentralKeyContent) Reset() {
+	*x = CentralKeyContent{}
+	mi := &file_tillsync_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CentralKeyContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CentralKeyContent) ProtoMessage() {}
+
+func (x *CentralKeyContent) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CentralKeyContent.ProtoReflect.Descriptor instead.
+func (*CentralKeyContent) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CentralKeyContent) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+// RpcRequest is an agent's online call to central, on
+// tillsync/v1/{chain}/{store}/{agent}/rpc/req. Central answers on .../rpc/resp
+// with the same correlation_id, or not at all once deadline_ms has passed:
+// the agent has then fallen back to its offline rules.
+type RpcRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SchemaVersion uint32                 `protobuf:"varint,1,opt,name=schema_version,json=schemaVersion,proto3" json:"schema_version,omitempty"`
+	CorrelationId string                 `protobuf:"bytes,2,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	StoreId       string                 `protobuf:"bytes,3,opt,name=store_id,json=storeId,proto3" json:"store_id,omitempty"`
+	AgentId       string                 `protobuf:"bytes,4,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	SentAtMs      int64                  `protobuf:"varint,5,opt,name=sent_at_ms,json=sentAtMs,proto3" json:"sent_at_ms,omitempty"`
+	DeadlineMs    int64                  `protobuf:"varint,6,opt,name=deadline_ms,json=deadlineMs,proto3" json:"deadline_ms,omitempty"`
+	// Types that are valid to be assigned to Call:
+	//
+	//	*RpcRequest_MemberLookup
+	//	*RpcRequest_RedeemAuthorize
+	Call          isRpcRequest_Call `protobuf_oneof:"call"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RpcRequest) Reset() {
+	*x = RpcRequest{}
+	mi := &file_tillsync_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RpcRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RpcRequest) ProtoMessage() {}
+
+func (x *RpcRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RpcRequest.ProtoReflect.Descriptor instead.
+func (*RpcRequest) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *RpcRequest) GetSchemaVersion() uint32 {
+	if x != nil {
+		return x.SchemaVersion
+	}
+	return 0
+}
+
+func (x *RpcRequest) GetCorrelationId() string {
+	if x != nil {
+		return x.CorrelationId
+	}
+	return ""
+}
+
+func (x *RpcRequest) GetStoreId() string {
+	if x != nil {
+		return x.StoreId
+	}
+	return ""
+}
+
+func (x *RpcRequest) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *RpcRequest) GetSentAtMs() int64 {
+	if x != nil {
+		return x.SentAtMs
+	}
+	return 0
+}
+
+func (x *RpcRequest) GetDeadlineMs() int64 {
+	if x != nil {
+		return x.DeadlineMs
+	}
+	return 0
+}
+
+func (x *RpcRequest) GetCall() isRpcRequest_Call {
+	if x != nil {
+		return x.Call
+	}
+	return nil
+}
+
+func (x *RpcRequest) GetMemberLookup() *MemberLookup {
+	if x != nil {
+		if x, ok := x.Call.(*RpcRequest_MemberLookup); ok {
+			return x.MemberLookup
+		}
+	}
+	return nil
+}
+
+func (x *RpcRequest) GetRedeemAuthorize() *RedeemAuthorize {
+	if x != nil {
+		if x, ok := x.Call.(*RpcRequest_RedeemAuthorize); ok {
+			return x.RedeemAuthorize
+		}
+	}
+	return nil
+}
+
+type isRpcRequest_Call interface {
+	isRpcRequest_Call()
+}
+
+type RpcRequest_MemberLookup struct {
+	MemberLookup *MemberLookup `protobuf:"bytes,10,opt,name=member_lookup,json=memberLookup,proto3,oneof"`
+}
+
+type RpcRequest_RedeemAuthorize struct {
+	RedeemAuthorize *RedeemAuthorize `protobuf:"bytes,11,opt,name=redeem_authorize,json=redeemAuthorize,proto3,oneof"`
+}
+
+func (*RpcRequest_MemberLookup) isRpcRequest_Call() {}
+
+func (*RpcRequest_RedeemAuthorize) isRpcRequest_Call() {}
+
+// MemberLookup asks central for a card the store does not know.
+type MemberLookup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Card          string                 `protobuf:"bytes,1,opt,name=card,proto3" json:"card,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberLookup) Reset() {
+	*x = MemberLookup{}
+	mi := &file_tillsync_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberLookup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberLookup) ProtoMessage() {}
+
+func (x *MemberLookup) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberLookup.ProtoReflect.Descriptor instead.
+func (*MemberLookup) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *MemberLookup) GetCard() string {
+	if x != nil {
+		return x.Card
+	}
+	return ""
+}
+
+// RedeemAuthorize asks central to reserve points for a sale: reservation_id
+// is the sale id, and a repeated request for the same reservation replaces
+// its points (a basket whose points tender changed). A reservation ends
+// when the sale's redemption reaches central, or when it expires.
+type RedeemAuthorize struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Card          string                 `protobuf:"bytes,1,opt,name=card,proto3" json:"card,omitempty"`
+	Points        int64                  `protobuf:"varint,2,opt,name=points,proto3" json:"points,omitempty"`
+	ReservationId string                 `protobuf:"bytes,3,opt,name=reservation_id,json=reservationId,proto3" json:"reservation_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedeemAuthorize) Reset() {
+	*x = RedeemAuthorize{}
+	mi := &file_tillsync_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedeemAuthorize) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedeemAuthorize) ProtoMessage() {}
+
+func (x *RedeemAuthorize) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedeemAuthorize.ProtoReflect.Descriptor instead.
+func (*RedeemAuthorize) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RedeemAuthorize) GetCard() string {
+	if x != nil {
+		return x.Card
+	}
+	return ""
+}
+
+func (x *RedeemAuthorize) GetPoints() int64 {
+	if x != nil {
+		return x.Points
+	}
+	return 0
+}
+
+func (x *RedeemAuthorize) GetReservationId() string {
+	if x != nil {
+		return x.ReservationId
+	}
+	return ""
+}
+
+// RpcResponse answers one RpcRequest.
+type RpcResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SchemaVersion uint32                 `protobuf:"varint,1,opt,name=schema_version,json=schemaVersion,proto3" json:"schema_version,omitempty"`
+	CorrelationId string                 `protobuf:"bytes,2,opt,name=correlation_id,json=correlationId,proto3" json:"correlation_id,omitempty"`
+	CentralTimeMs int64                  `protobuf:"varint,3,opt,name=central_time_ms,json=centralTimeMs,proto3" json:"central_time_ms,omitempty"`
+	// error_code is "" on success, else invalid, not_found or unavailable
+	// with error_message for the operator.
+	ErrorCode    string `protobuf:"bytes,4,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	ErrorMessage string `protobuf:"bytes,5,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	// Types that are valid to be assigned to Result:
+	//
+	//	*RpcResponse_Member
+	//	*RpcResponse_Authorization
+	Result        isRpcResponse_Result `protobuf_oneof:"result"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RpcResponse) Reset() {
+	*x = RpcResponse{}
+	mi := &file_tillsync_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RpcResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RpcResponse) ProtoMessage() {}
+
+func (x *RpcResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RpcResponse.ProtoReflect.Descriptor instead.
+func (*RpcResponse) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RpcResponse) GetSchemaVersion() uint32 {
+	if x != nil {
+		return x.SchemaVersion
+	}
+	return 0
+}
+
+func (x *RpcResponse) GetCorrelationId() string {
+	if x != nil {
+		return x.CorrelationId
+	}
+	return ""
+}
+
+func (x *RpcResponse) GetCentralTimeMs() int64 {
+	if x != nil {
+		return x.CentralTimeMs
+	}
+	return 0
+}
+
+func (x *RpcResponse) GetErrorCode() string {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return ""
+}
+
+func (x *RpcResponse) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
+func (x *RpcResponse) GetResult() isRpcResponse_Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *RpcResponse) GetMember() *MemberLookupResult {
+	if x != nil {
+		if x, ok := x.Result.(*RpcResponse_Member); ok {
+			return x.Member
+		}
+	}
+	return nil
+}
+
+func (x *RpcResponse) GetAuthorization() *RedeemAuthorization {
+	if x != nil {
+		if x, ok := x.Result.(*RpcResponse_Authorization); ok {
+			return x.Authorization
+		}
+	}
+	return nil
+}
+
+type isRpcResponse_Result interface {
+	isRpcResponse_Result()
+}
+
+type RpcResponse_Member struct {
+	Member *MemberLookupResult `protobuf:"bytes,10,opt,name=member,proto3,oneof"`
+}
+
+type RpcResponse_Authorization struct {
+	Authorization *RedeemAuthorization `protobuf:"bytes,11,opt,name=authorization,proto3,oneof"`
+}
+
+func (*RpcResponse_Member) isRpcResponse_Result() {}
+
+func (*RpcResponse_Authorization) isRpcResponse_Result() {}
+
+// MemberLookupResult is central's view of a card.
+type MemberLookupResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Found         bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	Member        *MemberRecord          `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemberLookupResult) Reset() {
+	*x = MemberLookupResult{}
+	mi := &file_tillsync_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemberLookupResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemberLookupResult) ProtoMessage() {}
+
+func (x *MemberLookupResult) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemberLookupResult.ProtoReflect.Descriptor instead.
+func (*MemberLookupResult) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *MemberLookupResult) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *MemberLookupResult) GetMember() *MemberRecord {
+	if x != nil {
+		return x.Member
+	}
+	return nil
+}
+
+// RedeemAuthorization is central's decision on a RedeemAuthorize.
+type RedeemAuthorization struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Approved bool                   `protobuf:"varint,1,opt,name=approved,proto3" json:"approved,omitempty"`
+	// available is what the card may redeem now at central, after other
+	// stores' open reservations (and before this one).
+	Available     int64  `protobuf:"varint,2,opt,name=available,proto3" json:"available,omitempty"`
+	ReservationId string `protobuf:"bytes,3,opt,name=reservation_id,json=reservationId,proto3" json:"reservation_id,omitempty"`
+	ExpiresAtMs   int64  `protobuf:"varint,4,opt,name=expires_at_ms,json=expiresAtMs,proto3" json:"expires_at_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedeemAuthorization) Reset() {
+	*x = RedeemAuthorization{}
+	mi := &file_tillsync_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedeemAuthorization) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedeemAuthorization) ProtoMessage() {}
+
+func (x *RedeemAuthorization) ProtoReflect() protoreflect.Message {
+	mi := &file_tillsync_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedeemAuthorization.ProtoReflect.Descriptor instead.
+func (*RedeemAuthorization) Descriptor() ([]byte, []int) {
+	return file_tillsync_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RedeemAuthorization) GetApproved() bool {
+	if x != nil {
+		return x.Approved
+	}
+	return false
+}
+
+func (x *RedeemAuthorization) GetAvailable() int64 {
+	if x != nil {
+		return x.Available
+	}
+	return 0
+}
+
+func (x *RedeemAuthorization) GetReservationId() string {
+	if x != nil {
+		return x.ReservationId
+	}
+	return ""
+}
+
+func (x *RedeemAuthorization) GetExpiresAtMs() int64 {
+	if x != nil {
+		return x.ExpiresAtMs
+	}
+	return 0
+}
+
 var File_tillsync_proto protoreflect.FileDescriptor
 
 const file_tillsync_proto_rawDesc = "" +
@@ -1712,7 +3291,133 @@ const file_tillsync_proto_rawDesc = "" +
 	" \x03(\v2\x1a.tillsync.v1.StreamVersionR\bversions\"A\n" +
 	"\rStreamVersion\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x04R\aversionB(Z&github.com/tillsync/tillsync/syncprotob\x06proto3"
+	"\aversion\x18\x02 \x01(\x04R\aversion\"\xa7\x01\n" +
+	"\bDownlink\x12%\n" +
+	"\x0eschema_version\x18\x01 \x01(\rR\rschemaVersion\x12\x19\n" +
+	"\bchain_id\x18\x02 \x01(\tR\achainId\x12\x1c\n" +
+	"\n" +
+	"sent_at_ms\x18\x03 \x01(\x03R\bsentAtMs\x120\n" +
+	"\x05chunk\x18\x04 \x01(\v2\x18.tillsync.v1.StreamChunkH\x00R\x05chunkB\t\n" +
+	"\apayload\"\x88\x02\n" +
+	"\vStreamChunk\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x1a\n" +
+	"\bsnapshot\x18\x03 \x01(\bR\bsnapshot\x12!\n" +
+	"\fbase_version\x18\x04 \x01(\x04R\vbaseVersion\x12\x14\n" +
+	"\x05index\x18\x05 \x01(\rR\x05index\x12\x14\n" +
+	"\x05count\x18\x06 \x01(\rR\x05count\x12%\n" +
+	"\x0econtent_sha256\x18\a \x01(\fR\rcontentSha256\x12!\n" +
+	"\fcontent_size\x18\b \x01(\x04R\vcontentSize\x12\x12\n" +
+	"\x04data\x18\t \x01(\fR\x04data\"\x8e\x03\n" +
+	"\rStreamContent\x127\n" +
+	"\acatalog\x18\x01 \x01(\v2\x1b.tillsync.v1.CatalogContentH\x00R\acatalog\x124\n" +
+	"\x06policy\x18\x02 \x01(\v2\x1a.tillsync.v1.PolicyContentH\x00R\x06policy\x12A\n" +
+	"\vcard_blocks\x18\x03 \x01(\v2\x1e.tillsync.v1.CardBlocksContentH\x00R\n" +
+	"cardBlocks\x127\n" +
+	"\amembers\x18\x04 \x01(\v2\x1b.tillsync.v1.MembersContentH\x00R\amembers\x12D\n" +
+	"\fenroll_block\x18\x05 \x01(\v2\x1f.tillsync.v1.EnrollBlockContentH\x00R\venrollBlock\x12A\n" +
+	"\vcentral_key\x18\x06 \x01(\v2\x1e.tillsync.v1.CentralKeyContentH\x00R\n" +
+	"centralKeyB\t\n" +
+	"\acontent\"g\n" +
+	"\x0eCatalogContent\x122\n" +
+	"\aupserts\x18\x01 \x03(\v2\x18.tillsync.v1.CatalogItemR\aupserts\x12!\n" +
+	"\fremoved_skus\x18\x02 \x03(\tR\vremovedSkus\"\xbf\x02\n" +
+	"\vCatalogItem\x12\x10\n" +
+	"\x03sku\x18\x01 \x01(\tR\x03sku\x12\x1a\n" +
+	"\bbarcodes\x18\x02 \x03(\tR\bbarcodes\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\x04 \x01(\tR\bcategory\x12\x1b\n" +
+	"\tprice_fen\x18\x05 \x01(\x03R\bpriceFen\x12(\n" +
+	"\x10member_price_fen\x18\x06 \x01(\x03R\x0ememberPriceFen\x12\x18\n" +
+	"\aweighed\x18\a \x01(\bR\aweighed\x12'\n" +
+	"\x0fpoints_eligible\x18\b \x01(\bR\x0epointsEligible\x12+\n" +
+	"\x11points_multiplier\x18\t \x01(\x03R\x10pointsMultiplier\x12\x1b\n" +
+	"\titem_code\x18\n" +
+	" \x01(\x03R\bitemCode\"C\n" +
+	"\rPolicyContent\x12\x16\n" +
+	"\x06format\x18\x01 \x01(\tR\x06format\x12\x1a\n" +
+	"\bdocument\x18\x02 \x01(\fR\bdocument\"c\n" +
+	"\x11CardBlocksContent\x120\n" +
+	"\ablocked\x18\x01 \x03(\v2\x16.tillsync.v1.CardBlockR\ablocked\x12\x1c\n" +
+	"\tunblocked\x18\x02 \x03(\tR\tunblocked\"[\n" +
+	"\tCardBlock\x12\x12\n" +
+	"\x04card\x18\x01 \x01(\tR\x04card\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\"\n" +
+	"\rblocked_at_ms\x18\x03 \x01(\x03R\vblockedAtMs\"j\n" +
+	"\x0eMembersContent\x123\n" +
+	"\aupserts\x18\x01 \x03(\v2\x19.tillsync.v1.MemberRecordR\aupserts\x12#\n" +
+	"\rremoved_cards\x18\x02 \x03(\tR\fremovedCards\"\xe6\x02\n" +
+	"\fMemberRecord\x12\x12\n" +
+	"\x04card\x18\x01 \x01(\tR\x04card\x12\x1b\n" +
+	"\tmember_id\x18\x02 \x01(\tR\bmemberId\x12\x1f\n" +
+	"\vmasked_name\x18\x03 \x01(\tR\n" +
+	"maskedName\x12\x1f\n" +
+	"\vphone_last4\x18\x04 \x01(\tR\n" +
+	"phoneLast4\x12\x12\n" +
+	"\x04tier\x18\x05 \x01(\tR\x04tier\x12\x18\n" +
+	"\abalance\x18\x06 \x01(\x03R\abalance\x12\"\n" +
+	"\rbalance_at_ms\x18\a \x01(\x03R\vbalanceAtMs\x12\x12\n" +
+	"\x04debt\x18\b \x01(\x03R\x04debt\x12*\n" +
+	"\x04lots\x18\t \x03(\v2\x16.tillsync.v1.PointsLotR\x04lots\x12\x14\n" +
+	"\x05staff\x18\n" +
+	" \x01(\bR\x05staff\x12\x18\n" +
+	"\ablocked\x18\v \x01(\bR\ablocked\x12!\n" +
+	"\fblock_reason\x18\f \x01(\tR\vblockReason\"\xc1\x01\n" +
+	"\tPointsLot\x12\x15\n" +
+	"\x06lot_id\x18\x01 \x01(\tR\x05lotId\x12\x16\n" +
+	"\x06points\x18\x02 \x01(\x03R\x06points\x12 \n" +
+	"\fearned_at_ms\x18\x03 \x01(\x03R\n" +
+	"earnedAtMs\x12&\n" +
+	"\x0favailable_at_ms\x18\x04 \x01(\x03R\ravailableAtMs\x12\"\n" +
+	"\rexpires_at_ms\x18\x05 \x01(\x03R\vexpiresAtMs\x12\x17\n" +
+	"\asale_id\x18\x06 \x01(\tR\x06saleId\"_\n" +
+	"\x12EnrollBlockContent\x12\x1f\n" +
+	"\vcard_prefix\x18\x01 \x01(\tR\n" +
+	"cardPrefix\x12\x14\n" +
+	"\x05first\x18\x02 \x01(\x04R\x05first\x12\x12\n" +
+	"\x04last\x18\x03 \x01(\x04R\x04last\"2\n" +
+	"\x11CentralKeyContent\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x01 \x01(\fR\tpublicKey\"\xe4\x02\n" +
+	"\n" +
+	"RpcRequest\x12%\n" +
+	"\x0eschema_version\x18\x01 \x01(\rR\rschemaVersion\x12%\n" +
+	"\x0ecorrelation_id\x18\x02 \x01(\tR\rcorrelationId\x12\x19\n" +
+	"\bstore_id\x18\x03 \x01(\tR\astoreId\x12\x19\n" +
+	"\bagent_id\x18\x04 \x01(\tR\aagentId\x12\x1c\n" +
+	"\n" +
+	"sent_at_ms\x18\x05 \x01(\x03R\bsentAtMs\x12\x1f\n" +
+	"\vdeadline_ms\x18\x06 \x01(\x03R\n" +
+	"deadlineMs\x12@\n" +
+	"\rmember_lookup\x18\n" +
+	" \x01(\v2\x19.tillsync.v1.MemberLookupH\x00R\fmemberLookup\x12I\n" +
+	"\x10redeem_authorize\x18\v \x01(\v2\x1c.tillsync.v1.RedeemAuthorizeH\x00R\x0fredeemAuthorizeB\x06\n" +
+	"\x04call\"\"\n" +
+	"\fMemberLookup\x12\x12\n" +
+	"\x04card\x18\x01 \x01(\tR\x04card\"d\n" +
+	"\x0fRedeemAuthorize\x12\x12\n" +
+	"\x04card\x18\x01 \x01(\tR\x04card\x12\x16\n" +
+	"\x06points\x18\x02 \x01(\x03R\x06points\x12%\n" +
+	"\x0ereservation_id\x18\x03 \x01(\tR\rreservationId\"\xd6\x02\n" +
+	"\vRpcResponse\x12%\n" +
+	"\x0eschema_version\x18\x01 \x01(\rR\rschemaVersion\x12%\n" +
+	"\x0ecorrelation_id\x18\x02 \x01(\tR\rcorrelationId\x12&\n" +
+	"\x0fcentral_time_ms\x18\x03 \x01(\x03R\rcentralTimeMs\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\x04 \x01(\tR\terrorCode\x12#\n" +
+	"\rerror_message\x18\x05 \x01(\tR\ferrorMessage\x129\n" +
+	"\x06member\x18\n" +
+	" \x01(\v2\x1f.tillsync.v1.MemberLookupResultH\x00R\x06member\x12H\n" +
+	"\rauthorization\x18\v \x01(\v2 .tillsync.v1.RedeemAuthorizationH\x00R\rauthorizationB\b\n" +
+	"\x06result\"]\n" +
+	"\x12MemberLookupResult\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\x121\n" +
+	"\x06member\x18\x02 \x01(\v2\x19.tillsync.v1.MemberRecordR\x06member\"\x9a\x01\n" +
+	"\x13RedeemAuthorization\x12\x1a\n" +
+	"\bapproved\x18\x01 \x01(\bR\bapproved\x12\x1c\n" +
+	"\tavailable\x18\x02 \x01(\x03R\tavailable\x12%\n" +
+	"\x0ereservation_id\x18\x03 \x01(\tR\rreservationId\x12\"\n" +
+	"\rexpires_at_ms\x18\x04 \x01(\x03R\vexpiresAtMsB(Z&github.com/tillsync/tillsync/syncprotob\x06proto3"
 
 var (
 	file_tillsync_proto_rawDescOnce sync.Once
@@ -1727,23 +3432,42 @@ func file_tillsync_proto_rawDescGZIP() []byte {
 }
 
 var file_tillsync_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_tillsync_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_tillsync_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_tillsync_proto_goTypes = []any{
-	(PointsEntry_Kind)(0),   // 0: tillsync.v1.PointsEntry.Kind
-	(Tender_Kind)(0),        // 1: tillsync.v1.Tender.Kind
-	(*Batch)(nil),           // 2: tillsync.v1.Batch
-	(*Event)(nil),           // 3: tillsync.v1.Event
-	(*SaleCommitted)(nil),   // 4: tillsync.v1.SaleCommitted
-	(*PointsEntry)(nil),     // 5: tillsync.v1.PointsEntry
-	(*ReturnCommitted)(nil), // 6: tillsync.v1.ReturnCommitted
-	(*ReturnLine)(nil),      // 7: tillsync.v1.ReturnLine
-	(*MemberEnrolled)(nil),  // 8: tillsync.v1.MemberEnrolled
-	(*SaleLine)(nil),        // 9: tillsync.v1.SaleLine
-	(*Tender)(nil),          // 10: tillsync.v1.Tender
-	(*Ack)(nil),             // 11: tillsync.v1.Ack
-	(*SeqRange)(nil),        // 12: tillsync.v1.SeqRange
-	(*Presence)(nil),        // 13: tillsync.v1.Presence
-	(*StreamVersion)(nil),   // 14: tillsync.v1.StreamVersion
+	(PointsEntry_Kind)(0),       // 0: tillsync.v1.PointsEntry.Kind
+	(Tender_Kind)(0),            // 1: tillsync.v1.Tender.Kind
+	(*Batch)(nil),               // 2: tillsync.v1.Batch
+	(*Event)(nil),               // 3: tillsync.v1.Event
+	(*SaleCommitted)(nil),       // 4: tillsync.v1.SaleCommitted
+	(*PointsEntry)(nil),         // 5: tillsync.v1.PointsEntry
+	(*ReturnCommitted)(nil),     // 6: tillsync.v1.ReturnCommitted
+	(*ReturnLine)(nil),          // 7: tillsync.v1.ReturnLine
+	(*MemberEnrolled)(nil),      // 8: tillsync.v1.MemberEnrolled
+	(*SaleLine)(nil),            // 9: tillsync.v1.SaleLine
+	(*Tender)(nil),              // 10: tillsync.v1.Tender
+	(*Ack)(nil),                 // 11: tillsync.v1.Ack
+	(*SeqRange)(nil),            // 12: tillsync.v1.SeqRange
+	(*Presence)(nil),            // 13: tillsync.v1.Presence
+	(*StreamVersion)(nil),       // 14: tillsync.v1.StreamVersion
+	(*Downlink)(nil),            // 15: tillsync.v1.Downlink
+	(*StreamChunk)(nil),         // 16: tillsync.v1.StreamChunk
+	(*StreamContent)(nil),       // 17: tillsync.v1.StreamContent
+	(*CatalogContent)(nil),      // 18: tillsync.v1.CatalogContent
+	(*CatalogItem)(nil),         // 19: tillsync.v1.CatalogItem
+	(*PolicyContent)(nil),       // 20: tillsync.v1.PolicyContent
+	(*CardBlocksContent)(nil),   // 21: tillsync.v1.CardBlocksContent
+	(*CardBlock)(nil),           // 22: tillsync.v1.CardBlock
+	(*MembersContent)(nil),      // 23: tillsync.v1.MembersContent
+	(*MemberRecord)(nil),        // 24: tillsync.v1.MemberRecord
+	(*PointsLot)(nil),           // 25: tillsync.v1.PointsLot
+	(*EnrollBlockContent)(nil),  // 26: tillsync.v1.EnrollBlockContent
+	(*CentralKeyContent)(nil),   // 27: tillsync.v1.CentralKeyContent
+	(*RpcRequest)(nil),          // 28: tillsync.v1.RpcRequest
+	(*MemberLookup)(nil),        // 29: tillsync.v1.MemberLookup
+	(*RedeemAuthorize)(nil),     // 30: tillsync.v1.RedeemAuthorize
+	(*RpcResponse)(nil),         // 31: tillsync.v1.RpcResponse
+	(*MemberLookupResult)(nil),  // 32: tillsync.v1.MemberLookupResult
+	(*RedeemAuthorization)(nil), // 33: tillsync.v1.RedeemAuthorization
 }
 var file_tillsync_proto_depIdxs = []int32{
 	3,  // 0: tillsync.v1.Batch.events:type_name -> tillsync.v1.Event
@@ -1761,11 +3485,27 @@ var file_tillsync_proto_depIdxs = []int32{
 	1,  // 12: tillsync.v1.Tender.kind:type_name -> tillsync.v1.Tender.Kind
 	12, // 13: tillsync.v1.Ack.ranges:type_name -> tillsync.v1.SeqRange
 	14, // 14: tillsync.v1.Presence.versions:type_name -> tillsync.v1.StreamVersion
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	16, // 15: tillsync.v1.Downlink.chunk:type_name -> tillsync.v1.StreamChunk
+	18, // 16: tillsync.v1.StreamContent.catalog:type_name -> tillsync.v1.CatalogContent
+	20, // 17: tillsync.v1.StreamContent.policy:type_name -> tillsync.v1.PolicyContent
+	21, // 18: tillsync.v1.StreamContent.card_blocks:type_name -> tillsync.v1.CardBlocksContent
+	23, // 19: tillsync.v1.StreamContent.members:type_name -> tillsync.v1.MembersContent
+	26, // 20: tillsync.v1.StreamContent.enroll_block:type_name -> tillsync.v1.EnrollBlockContent
+	27, // 21: tillsync.v1.StreamContent.central_key:type_name -> tillsync.v1.CentralKeyContent
+	19, // 22: tillsync.v1.CatalogContent.upserts:type_name -> tillsync.v1.CatalogItem
+	22, // 23: tillsync.v1.CardBlocksContent.blocked:type_name -> tillsync.v1.CardBlock
+	24, // 24: tillsync.v1.MembersContent.upserts:type_name -> tillsync.v1.MemberRecord
+	25, // 25: tillsync.v1.MemberRecord.lots:type_name -> tillsync.v1.PointsLot
+	29, // 26: tillsync.v1.RpcRequest.member_lookup:type_name -> tillsync.v1.MemberLookup
+	30, // 27: tillsync.v1.RpcRequest.redeem_authorize:type_name -> tillsync.v1.RedeemAuthorize
+	32, // 28: tillsync.v1.RpcResponse.member:type_name -> tillsync.v1.MemberLookupResult
+	33, // 29: tillsync.v1.RpcResponse.authorization:type_name -> tillsync.v1.RedeemAuthorization
+	24, // 30: tillsync.v1.MemberLookupResult.member:type_name -> tillsync.v1.MemberRecord
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_tillsync_proto_init() }
@@ -1778,13 +3518,32 @@ func file_tillsync_proto_init() {
 		(*Event_ReturnCommitted)(nil),
 		(*Event_MemberEnrolled)(nil),
 	}
+	file_tillsync_proto_msgTypes[13].OneofWrappers = []any{
+		(*Downlink_Chunk)(nil),
+	}
+	file_tillsync_proto_msgTypes[15].OneofWrappers = []any{
+		(*StreamContent_Catalog)(nil),
+		(*StreamContent_Policy)(nil),
+		(*StreamContent_CardBlocks)(nil),
+		(*StreamContent_Members)(nil),
+		(*StreamContent_EnrollBlock)(nil),
+		(*StreamContent_CentralKey)(nil),
+	}
+	file_tillsync_proto_msgTypes[26].OneofWrappers = []any{
+		(*RpcRequest_MemberLookup)(nil),
+		(*RpcRequest_RedeemAuthorize)(nil),
+	}
+	file_tillsync_proto_msgTypes[29].OneofWrappers = []any{
+		(*RpcResponse_Member)(nil),
+		(*RpcResponse_Authorization)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tillsync_proto_rawDesc), len(file_tillsync_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   13,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -116,6 +116,9 @@ func (t Topics) SharedStateFilter(group string) string {
 // AgentTopic is a parsed per-agent topic.
 type AgentTopic struct {
 	Store, Agent, Kind string
+	// Method is the RPC topic's last level (RPCRequest, RPCResponse); ""
+	// for other kinds.
+	Method string
 }
 
 // ParseAgentTopic splits a per-agent topic of this chain into its parts.
@@ -127,13 +130,33 @@ func (t Topics) ParseAgentTopic(topic string) (AgentTopic, error) {
 		return AgentTopic{}, fmt.Errorf("topic %q is not under %q", topic, head)
 	}
 	parts := strings.Split(strings.TrimPrefix(topic, head), "/")
-	if len(parts) != 3 {
-		return AgentTopic{}, fmt.Errorf("topic %q: want {store}/{agent}/{kind} after %q", topic, head)
+	if len(parts) != 3 && (len(parts) != 4 || parts[2] != KindRPC) {
+		return AgentTopic{}, fmt.Errorf("topic %q: want {store}/{agent}/{kind} or {store}/{agent}/rpc/{method} after %q", topic, head)
 	}
 	for _, p := range parts {
 		if err := ValidID(p); err != nil {
 			return AgentTopic{}, fmt.Errorf("topic %q: level %q: %w", topic, p, err)
 		}
 	}
-	return AgentTopic{Store: parts[0], Agent: parts[1], Kind: parts[2]}, nil
+	at := AgentTopic{Store: parts[0], Agent: parts[1], Kind: parts[2]}
+	if len(parts) == 4 {
+		at.Method = parts[3]
+	}
+	return at, nil
+}
+
+// RPC methods: the last level of an RPC topic.
+const (
+	RPCRequest  = "req"  // agent → central
+	RPCResponse = "resp" // central → agent
+)
+
+// RPCRequestFilter matches every agent's RPC request topic in the chain.
+func (t Topics) RPCRequestFilter() string { return t.RPC("+", "+", RPCRequest) }
+
+// SharedRPCRequestFilter is RPCRequestFilter as a shared subscription of
+// group: any instance may answer any request, since reservations are
+// decided in the database (DESIGN §7).
+func (t Topics) SharedRPCRequestFilter(group string) string {
+	return "$share/" + group + "/" + t.RPCRequestFilter()
 }

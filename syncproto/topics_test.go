@@ -91,6 +91,7 @@ func TestTopics_ParseAgentTopic(t *testing.T) {
 	}{
 		{"OKUp", "", tp.Up("s0042", "a1"), AgentTopic{Store: "s0042", Agent: "a1", Kind: KindUp}},
 		{"OKAck", "", tp.Ack("s1", "a2"), AgentTopic{Store: "s1", Agent: "a2", Kind: KindAck}},
+		{"OKRPC", "", tp.RPC("s1", "a2", RPCRequest), AgentTopic{Store: "s1", Agent: "a2", Kind: KindRPC, Method: RPCRequest}},
 		{"OKState", "", tp.State("s1", "a2"), AgentTopic{Store: "s1", Agent: "a2", Kind: KindState}},
 		{"OKCustomPrefix", "acme/ts", "acme/ts/cn-east/s1/a2/up", AgentTopic{Store: "s1", Agent: "a2", Kind: KindUp}},
 	}
@@ -114,7 +115,8 @@ func TestTopics_ParseAgentTopic(t *testing.T) {
 		{"ErrOtherPrefix", "tillsync/v2/cn-east/s1/a1/up", "is not under"},
 		{"ErrEmpty", "", "is not under"},
 		{"ErrStoreDown", tp.StoreDown("s1"), "want {store}/{agent}/{kind}"},
-		{"ErrRPC", tp.RPC("s1", "a1", "member"), "want {store}/{agent}/{kind}"},
+		{"ErrRPCTooDeep", tp.RPC("s1", "a1", "req") + "/x", "want {store}/{agent}/{kind}"},
+		{"ErrFourLevelsNotRPC", "tillsync/v1/cn-east/s1/a1/up/x", "want {store}/{agent}/{kind}"},
 		{"ErrMissingKind", "tillsync/v1/cn-east/s1/a1", "want {store}/{agent}/{kind}"},
 		{"ErrEmptyLevel", "tillsync/v1/cn-east/s1//up", `level "": empty`},
 		{"ErrTrailingSlash", "tillsync/v1/cn-east/s1/a1/", `level "": empty`},

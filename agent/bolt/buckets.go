@@ -23,7 +23,7 @@ const (
 	bucketEnrollments     = "enrollments"      // card → 8-byte big-endian seq of its MemberEnrolled event
 	bucketEnrollSales     = "enroll_sales"     // qualifying sale id → card it was credited to
 
-	bucketCardBlocks = "card_blocks" // reserved: blocked cards
+	bucketCardBlocks = "card_blocks" // card → JSON cardBlock: blocked chain-wide
 )
 
 // tillBuckets returns the additive buckets Open creates when missing.
@@ -31,7 +31,7 @@ func tillBuckets() []string {
 	return []string{
 		bucketCatalog, bucketCatalogBarcodes, bucketCatalogItems, bucketMembers,
 		bucketPolicy, bucketBaskets, bucketPoints, bucketReturns, bucketReturned,
-		bucketEnrollments, bucketEnrollSales,
+		bucketEnrollments, bucketEnrollSales, bucketCardBlocks,
 	}
 }
 
@@ -40,10 +40,11 @@ const (
 	metaSchemaVersion = "schema_version" // 8-byte big-endian
 	metaStoreID       = "store_id"
 	metaAgentID       = "agent_id"
-	metaWatermark     = "watermark"       // 8-byte big-endian, highest contiguously acked seq
-	metaCatalogVer    = "catalog_version" // 8-byte big-endian; absent = 0, none loaded
-	metaMembersVer    = "members_version" // 8-byte big-endian; absent = 0, none loaded
-	metaEnrollBlock   = "enroll_block"    // JSON agent.EnrollBlock; absent = none
+	metaWatermark     = "watermark"           // 8-byte big-endian, highest contiguously acked seq
+	metaCatalogVer    = "catalog_version"     // 8-byte big-endian; absent = 0, none loaded
+	metaMembersVer    = "members_version"     // 8-byte big-endian; absent = 0, none loaded
+	metaEnrollBlock   = "enroll_block"        // JSON agent.EnrollBlock; absent = none
+	metaCardBlocksVer = "card_blocks_version" // 8-byte big-endian; absent = 0
 )
 
 // policyKey is the policy bucket's only key: the store holds one policy.

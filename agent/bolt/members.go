@@ -87,13 +87,29 @@ func checkMemberCard(card string) error {
 }
 
 // MemberByCard returns the cached member holding card, or an ENOTFOUND
-// *Error (whose message masks the card, as every message does).
+// *Error (whose message masks the card, as every message does). A card on
+// the chain-wide block list comes back Blocked with the block's reason,
+// even when the store holds no member for it.
 func (l *Ledger) MemberByCard(ctx context.Context, card string) (*agent.Member, error) {
 	masked := agent.MaskCard(card)
 	var m agent.Member
 	err := l.view(ctx, "member "+masked, func(tx *bbolt.Tx) error {
 		found, err := getJSON(tx.Bucket([]byte(bucketMembers)), []byte(card), &m)
-		if err == nil && !found {
+		if err != nil {
+			return err
+		}
+		// A chain-wide block (a card reported lost at another store) wins
+		// over the member cache, and is known even for a card the store
+		// has no member for.
+		if blk, err := blockOf(tx, card); err != nil {
+			return err
+		} else if blk != nil {
+			if !found {
+				m = agent.Member{Card: card}
+			}
+			m.Blocked, m.BlockReason, found = true, blk.Reason, true
+		}
+		if !found {
 			err = agent.Errorf(agent.ENOTFOUND, "card %s is not known at this store; the sale can go on and its points are kept for the card", masked)
 		}
 		return err

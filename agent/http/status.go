@@ -15,6 +15,8 @@ type statusResponse struct {
 	OldestUnsyncedAgeSecond int64        `json:"oldest_unsynced_age_seconds"`
 	LastAckAt               *time.Time   `json:"last_ack_at,omitempty"`
 	Devices                 []deviceJSON `json:"devices"`
+	// Versions of central's catalog, policy and card blocks held.
+	Versions map[string]uint64 `json:"versions,omitempty"`
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
@@ -28,6 +30,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		LastSeq: st.LastSeq, LastAckedSeq: st.LastAckedSeq, OutboxDepth: st.OutboxDepth,
 		OldestUnsyncedAgeSecond: int64(st.OldestUnsynced / time.Second),
 		Devices:                 s.devicesJSON(),
+		Versions:                st.Versions,
 	}
 	if !st.LastAckAt.IsZero() {
 		t := st.LastAckAt.UTC()

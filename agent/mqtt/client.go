@@ -53,6 +53,9 @@ func (u *Uplink) clientOptions(ctx context.Context) *paho.ClientOptions {
 	if u.cfg.Password != "" {
 		o.SetPassword(u.cfg.Password)
 	}
+	if u.cfg.tlsConfig != nil {
+		o.SetTLSConfig(u.cfg.tlsConfig.Clone())
+	}
 	return o
 }
 
@@ -63,7 +66,7 @@ func (u *Uplink) clientOptions(ctx context.Context) *paho.ClientOptions {
 // waits here block no one.
 func (u *Uplink) onConnect(ctx context.Context, c paho.Client) {
 	for attempt := 1; ctx.Err() == nil; attempt++ {
-		err := u.subscribeAcks(c)
+		err := u.subscribeAll(c)
 		if err == nil {
 			u.publishBirth(ctx, c)
 			u.mu.Lock()
@@ -76,7 +79,7 @@ func (u *Uplink) onConnect(ctx context.Context, c paho.Client) {
 			}
 			return
 		}
-		u.log.Warn("subscribe to acks failed", "topic", u.ackTopic, "attempt", attempt, "err", err)
+		u.log.Warn("subscribe failed", "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
 			return
@@ -88,16 +91,20 @@ func (u *Uplink) onConnect(ctx context.Context, c paho.Client) {
 	}
 }
 
-func (u *Uplink) subscribeAcks(c paho.Client) error {
-	tok := c.Subscribe(u.ackTopic, 1, u.onAck)
+func (u *Uplink) subscribeAcks(c paho.Client) error { return u.subscribe(c, u.ackTopic, u.onAck) }
+
+// subscribe subscribes to topic at QoS 1 and waits, bounded, for the
+// broker's SUBACK; a refusal (an ACL that denies it) is an error.
+func (u *Uplink) subscribe(c paho.Client, topic string, h paho.MessageHandler) error {
+	tok := c.Subscribe(topic, 1, h)
 	if !tok.WaitTimeout(u.cfg.ConnectTimeout) {
-		return fmt.Errorf("subscribe %q: no suback within %s", u.ackTopic, u.cfg.ConnectTimeout)
+		return fmt.Errorf("subscribe %q: no suback within %s", topic, u.cfg.ConnectTimeout)
 	}
 	if err := tok.Error(); err != nil {
-		return fmt.Errorf("subscribe %q: %w", u.ackTopic, err)
+		return fmt.Errorf("subscribe %q: %w", topic, err)
 	}
-	if st, ok := tok.(*paho.SubscribeToken); ok && st.Result()[u.ackTopic] == subackFailure {
-		return fmt.Errorf("subscribe %q: refused by broker", u.ackTopic)
+	if st, ok := tok.(*paho.SubscribeToken); ok && st.Result()[topic] == subackFailure {
+		return fmt.Errorf("subscribe %q: refused by broker", topic)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -34,6 +35,11 @@ type Config struct {
 	BrokerURL string
 	// Username and Password are optional broker credentials.
 	Username, Password string
+	// TLS is the CA, client certificate and server name for an ssl://,
+	// tls://, mqtts://, tcps:// or wss:// BrokerURL; zero verifies the
+	// broker against the system's roots. Setting it with a plain-text URL
+	// is an error.
+	TLS TLSFiles
 	// Topics names the chain's topics; build it with syncproto.NewTopics.
 	Topics syncproto.Topics
 	// StoreID and AgentID are this agent's topic levels and identity.
@@ -71,6 +77,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the uplink's logs; nil discards them.
 	Logger *slog.Logger
+
+	// tlsConfig is built from TLS by withDefaults; nil for plain text.
+	tlsConfig *tls.Config
 }
 
 // withDefaults returns cfg with defaults applied, or an error wrapping
@@ -79,6 +88,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	if err := cfg.validate(); err != nil {
 		return cfg, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
+	tc, err := cfg.TLS.Config(cfg.BrokerURL)
+	if err != nil {
+		return cfg, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	cfg.tlsConfig = tc
 	if cfg.ClientID == "" {
 		cfg.ClientID = ClientIDPrefix + cfg.AgentID
 	}

@@ -109,6 +109,17 @@ func (u *Uplink) publishBirth(ctx context.Context, c paho.Client) {
 	u.publishPresence(ctx, c, true, session)
 }
 
+// republishBirth announces the current session's birth again with the
+// versions held now: central answers a birth with what the store lacks.
+func (u *Uplink) republishBirth(ctx context.Context, c paho.Client) {
+	u.mu.Lock()
+	on, used, session := u.presence.on, u.presence.used, u.presence.session
+	u.mu.Unlock()
+	if on && used && ctx.Err() == nil {
+		u.publishPresence(ctx, c, true, session)
+	}
+}
+
 // publishDeath announces a clean shutdown, which the broker does not
 // answer with the will.
 func (u *Uplink) publishDeath(ctx context.Context, c paho.Client) {
@@ -185,9 +196,39 @@ func streamVersions(ctx context.Context, vs versionSource) ([]*syncproto.StreamV
 	case agent.ErrorCode(err) != agent.EUNAVAILABLE: // EUNAVAILABLE: none loaded
 		return nil, fmt.Errorf("presence: %w", err)
 	}
-	return []*syncproto.StreamVersion{
-		{Stream: "catalog", Version: catalog},
-		{Stream: "policy", Version: policy},
-		{Stream: "members", Version: members},
-	}, nil
+	out := []*syncproto.StreamVersion{
+		{Stream: syncproto.StreamCatalog, Version: catalog},
+		{Stream: syncproto.StreamPolicy, Version: policy},
+		{Stream: syncproto.StreamMembers, Version: members},
+	}
+	// A ledger that takes central's per-store streams names their
+	// versions instead: members are then central's record version, not a
+	// hand-loaded file's (whose numbers mean nothing to central).
+	if ds, ok := vs.(agent.Downstream); ok {
+		for _, s := range []struct {
+			name string
+			get  func(context.Context) (uint64, error)
+		}{{syncproto.StreamMembers, ds.MembersStreamVersion}, {syncproto.StreamEnroll, ds.EnrollBlockVersion},
+			{syncproto.StreamCentralKey, ds.CentralKeyVersion}} {
+			v, err := s.get(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("presence: %s version: %w", s.name, err)
+			}
+			if s.name == syncproto.StreamMembers {
+				out[2].Version = v
+				continue
+			}
+			out = append(out, &syncproto.StreamVersion{Stream: s.name, Version: v})
+		}
+	}
+	if cb, ok := vs.(interface {
+		CardBlocksVersion(ctx context.Context) (uint64, error)
+	}); ok {
+		v, err := cb.CardBlocksVersion(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("presence: %w", err)
+		}
+		out = append(out, &syncproto.StreamVersion{Stream: syncproto.StreamCardBlocks, Version: v})
+	}
+	return out, nil
 }

@@ -69,8 +69,13 @@ func TestUplink_Presence(t *testing.T) {
 	if birth.GetSession() == 0 || birth.GetAgentId() != testAgent || birth.GetStoreId() != testStore {
 		t.Fatalf("birth = %v; want a session for %s/%s", birth, testStore, testAgent)
 	}
-	if birth.GetLastSeq() != 3 || len(birth.GetVersions()) != 3 {
-		t.Errorf("birth last_seq %d, %d versions; want 3 and 3", birth.GetLastSeq(), len(birth.GetVersions()))
+	streams := map[string]bool{}
+	for _, v := range birth.GetVersions() {
+		streams[v.GetStream()] = true
+	}
+	if birth.GetLastSeq() != 3 || len(streams) != 6 || !streams[syncproto.StreamCardBlocks] || !streams[syncproto.StreamCatalog] ||
+		!streams[syncproto.StreamEnroll] || !streams[syncproto.StreamCentralKey] {
+		t.Errorf("birth last_seq %d, versions %v; want 3 and catalog, policy, members, card_blocks, enroll_block, central_key", birth.GetLastSeq(), birth.GetVersions())
 	}
 	first := birth.GetSession()
 

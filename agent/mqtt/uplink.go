@@ -51,6 +51,12 @@ type Uplink struct {
 	inFlight  int
 	// presence is the session of the current or next connection.
 	presence presenceState
+	// down is the downlink; nil until EnableDownlink.
+	down *downlink
+	// client is the running paho client, for online calls; nil outside Run.
+	client atomic.Pointer[paho.Client]
+	// rpc are the online calls waiting for central.
+	rpc rpcCalls
 }
 
 // NewUplink validates cfg and returns an Uplink over ledger. It never
@@ -100,9 +106,14 @@ func (u *Uplink) Run(ctx context.Context) error {
 		return fmt.Errorf("uplink start: %w", err)
 	}
 	client := paho.NewClient(opts)
+	u.client.Store(&client)
+	defer u.client.Store(nil)
 	s := newSender(u, client, st.Watermark)
 	u.log.Info("uplink starting", "broker", u.cfg.BrokerURL, "client_id", u.cfg.ClientID,
 		"from", st.Watermark+1, "last_seq", st.LastSeq)
+	if u.down != nil {
+		go u.runDownlink(runCtx)
+	}
 	u.connect(runCtx, client)
 	// Cancel first: paho's handlers check runCtx, so none of them can
 	// report the link up once disconnect has reported it down.

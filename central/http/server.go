@@ -44,6 +44,7 @@ func NewServer(store Reader, logger *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /v1/agents", s.handleAgents)
 	s.mux.HandleFunc("GET /v1/quarantine", s.handleQuarantine)
 	s.mux.HandleFunc("GET /v1/stores", s.handleStores)
+	s.routeMembers()
 	return s
 }
 

@@ -34,7 +34,11 @@ type IngesterConfig struct {
 	InstanceID string // client id is "tillsync-central-" + InstanceID; unique per central instance
 	Username   string
 	Password   string
-	Topics     syncproto.Topics
+	// TLS is the CA, client certificate and server name for a TLS
+	// BrokerURL (ssl://, tls://, mqtts://, tcps://, wss://); zero verifies
+	// the broker against the system's roots.
+	TLS    TLSFiles
+	Topics syncproto.Topics
 	// SharedGroup, when set, subscribes as $share/<group>/... so that
 	// several central instances split the stream (DESIGN §7).
 	SharedGroup string
@@ -48,9 +52,17 @@ type IngesterConfig struct {
 	Auth AuthMode
 	// Keys holds the agents' batch-signing keys; required in signed mode
 	// (it may be empty: then every batch is rejected). SetKeys replaces it.
-	Keys   *Keys
-	Now    func() time.Time
-	Logger *slog.Logger
+	Keys *Keys
+	// DeltaWindow and BroadcastPoll tune the downlink, run when the store
+	// implements central.Downstreams; see DefaultDeltaWindow and
+	// DefaultBroadcastPoll.
+	DeltaWindow   int
+	BroadcastPoll time.Duration
+	// ReservationTTL is how long an approved online redemption holds the
+	// card's points; zero means central.DefaultReservationTTL.
+	ReservationTTL time.Duration
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // ClientID returns the MQTT client id of instance.
@@ -97,6 +109,15 @@ func (c *IngesterConfig) setDefaults() error {
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = DefaultMaxBackoff
 	}
+	if c.DeltaWindow <= 0 {
+		c.DeltaWindow = DefaultDeltaWindow
+	}
+	if c.BroadcastPoll <= 0 {
+		c.BroadcastPoll = DefaultBroadcastPoll
+	}
+	if c.ReservationTTL < 0 {
+		return fmt.Errorf("ingester: reservation ttl %s is negative", c.ReservationTTL)
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -111,7 +132,10 @@ func (c *IngesterConfig) setDefaults() error {
 type Ingester struct {
 	cfg        IngesterConfig
 	store      BatchStore
-	presence   PresenceStore // nil: the store keeps no presence
+	presence   PresenceStore        // nil: the store keeps no presence
+	down       *downlinker          // nil: the store keeps no downstream streams
+	rpc        central.Reservations // nil: the store answers no online calls
+	rpcStats   rpcCounters
 	client     paho.Client
 	logger     *slog.Logger
 	queue      chan paho.Message
@@ -134,14 +158,26 @@ func NewIngester(cfg IngesterConfig, store BatchStore) (*Ingester, error) {
 	}
 	in.keys.Store(cfg.Keys)
 	in.presence, _ = store.(PresenceStore)
+	in.rpc, _ = store.(central.Reservations)
+	if ds, ok := store.(central.Downstreams); ok {
+		in.down = &downlinker{in: in, store: ds, window: cfg.DeltaWindow, poll: cfg.BroadcastPoll}
+	}
+	tlsConfig, err := cfg.TLS.Config(cfg.BrokerURL)
+	if err != nil {
+		return nil, fmt.Errorf("ingester: %w", err)
+	}
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.BrokerURL).
 		SetClientID(ClientID(cfg.InstanceID)).
 		SetUsername(cfg.Username).
 		SetPassword(cfg.Password).
-		// A persistent session lets the broker queue batches while central
-		// restarts; the agents' resends cover whatever it does not keep.
-		SetCleanSession(false).
+		// A persistent session lets the broker queue batches while a lone
+		// central restarts; the agents' resends cover whatever it does not
+		// keep. In a shared group it would be wrong: brokers (Mosquitto,
+		// EMQX) keep handing a dead member's session its share of the
+		// batches, which then wait for the agents' backed-off resends. A
+		// clean session leaves the group when the connection dies.
+		SetCleanSession(cfg.SharedGroup != "").
 		// Handlers run in their own goroutines and only enqueue, so a slow
 		// database never stalls paho's network loop (paho issues 474, 509).
 		SetOrderMatters(false).
@@ -157,6 +193,9 @@ func NewIngester(cfg IngesterConfig, store BatchStore) (*Ingester, error) {
 		SetOnConnectHandler(in.onConnect).
 		SetConnectionLostHandler(in.onConnectionLost).
 		SetDefaultPublishHandler(in.onMessage)
+	if tlsConfig != nil {
+		opts.SetTLSConfig(tlsConfig)
+	}
 	in.client = paho.NewClient(opts)
 	return in, nil
 }
@@ -170,6 +209,9 @@ func NewIngester(cfg IngesterConfig, store BatchStore) (*Ingester, error) {
 func (in *Ingester) Start(ctx context.Context) error {
 	for range in.cfg.Workers {
 		in.wg.Go(func() { in.work(ctx) })
+	}
+	if in.down != nil {
+		in.wg.Go(func() { in.down.runBroadcasts(ctx) })
 	}
 	tok := in.client.Connect()
 	if !tok.WaitTimeout(in.cfg.ConnectWait) {

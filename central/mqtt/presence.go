@@ -28,19 +28,27 @@ func (in *Ingester) stateFilter() string {
 
 // filters returns what onConnect subscribes to.
 func (in *Ingester) filters() []string {
-	if in.presence == nil {
-		return []string{in.filter()}
+	f := []string{in.filter()}
+	if in.presence != nil {
+		f = append(f, in.stateFilter())
 	}
-	return []string{in.filter(), in.stateFilter()}
+	if in.rpc != nil {
+		f = append(f, in.rpcFilter())
+	}
+	return f
 }
 
 // route hands a queued message to the handler of its topic's kind.
 func (in *Ingester) route(ctx context.Context, msg paho.Message) {
-	if in.presence != nil {
-		if at, err := in.cfg.Topics.ParseAgentTopic(msg.Topic()); err == nil && at.Kind == syncproto.KindState {
-			in.handlePresence(ctx, at, msg)
-			return
-		}
+	at, err := in.cfg.Topics.ParseAgentTopic(msg.Topic())
+	switch {
+	case err != nil:
+	case in.presence != nil && at.Kind == syncproto.KindState:
+		in.handlePresence(ctx, at, msg)
+		return
+	case in.rpc != nil && at.Kind == syncproto.KindRPC && at.Method == syncproto.RPCRequest:
+		in.handleRPC(ctx, at, msg)
+		return
 	}
 	in.handle(ctx, msg)
 }
@@ -69,4 +77,10 @@ func (in *Ingester) handlePresence(ctx context.Context, at syncproto.AgentTopic,
 	}
 	in.logger.Info("presence", "store", at.Store, "agent", at.Agent, "online", p.GetOnline(),
 		"session", p.GetSession(), "applied", applied, "outbox_depth", p.GetOutboxDepth())
+	// A birth names the versions the agent holds; send what it lacks. A
+	// stale birth (not applied) is still answered: sending a store what it
+	// already holds costs a little traffic and changes nothing there.
+	if p.GetOnline() && in.down != nil {
+		in.down.catchUp(ctx, at.Store, p.GetVersions())
+	}
 }

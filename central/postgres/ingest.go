@@ -40,9 +40,10 @@ type item struct {
 	id      string // event id as stored; "" when missing or unstorable
 	payload []byte
 	kind    string
-	kept    bool          // stored for the member ledger, nothing derived
-	sale    *central.Sale // the sale to apply, or nil
-	reason  string        // quarantine reason when it cannot be applied
+	kept    bool                  // stored for the member ledger, nothing derived
+	sale    *central.Sale         // the sale to apply, or nil
+	ledger  *central.LedgerChange // its points, enrollment or return, or nil
+	reason  string                // quarantine reason when it cannot be applied
 }
 
 // IngestBatch implements central.Store. The events' unique keys are the
@@ -108,11 +109,10 @@ func prepare(b *syncproto.Batch, receivedAt time.Time) ([]item, error) {
 			// again; PostgreSQL text cannot hold NUL.
 			it.id = ""
 			it.reason = central.Reason(central.ReasonBadData, "event seq %d: event_id contains a NUL byte", ev.GetSeq())
-		case central.KeptForLedger(it.kind) && it.id != "":
-			it.kept = true
 		default:
 			// EventSale quarantines a sale with NUL in its texts (bad_data).
-			it.sale, it.reason = central.EventSale(b, ev, receivedAt)
+			it.kept = central.Kept(ev)
+			it.sale, it.ledger, it.reason = central.CheckEvent(b, ev, receivedAt)
 		}
 		items[i] = it
 	}

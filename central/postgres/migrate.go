@@ -89,6 +89,76 @@ CREATE TABLE presence (
 	clock_skew_ms      BIGINT  NOT NULL
 );
 `,
+	// 3: the member points ledger, the same tables and columns as sqlite's
+	// version 3, plus ledger_sale_keys (see below).
+	`
+CREATE TABLE points_entries (
+	entry_id        TEXT   PRIMARY KEY,
+	card            TEXT   NOT NULL,
+	member_id       TEXT   NOT NULL,
+	kind            TEXT   NOT NULL,
+	points          BIGINT NOT NULL,
+	sale_id         TEXT   NOT NULL,
+	store_id        TEXT   NOT NULL, -- '' for central's own entries
+	agent_id        TEXT   NOT NULL,
+	at_ms           BIGINT NOT NULL,
+	available_at_ms BIGINT NOT NULL, -- 0: available at once
+	expires_at_ms   BIGINT NOT NULL, -- 0: never expires
+	reward_id       TEXT   NOT NULL,
+	pending_points  BIGINT NOT NULL,
+	debt_points     BIGINT NOT NULL,
+	lot_id          TEXT   NOT NULL, -- expired: the lot's entry id
+	reason          TEXT   NOT NULL  -- adjust: why
+);
+CREATE INDEX points_entries_card ON points_entries (card, at_ms, entry_id);
+CREATE INDEX points_entries_sale ON points_entries (sale_id);
+CREATE INDEX points_entries_expiry ON points_entries (expires_at_ms) WHERE expires_at_ms > 0;
+CREATE TABLE points_cards (
+	card      TEXT     PRIMARY KEY,
+	member_id TEXT     NOT NULL,
+	enrolled  SMALLINT NOT NULL, -- 1 when member_id comes from an enrollment
+	balance   BIGINT   NOT NULL, -- cache of SUM(points) of the card's entries
+	entries   BIGINT   NOT NULL
+);
+CREATE INDEX points_cards_debt ON points_cards (balance) WHERE balance < 0;
+CREATE TABLE overdraft_flags (
+	entry_id      TEXT   PRIMARY KEY,
+	card          TEXT   NOT NULL,
+	sale_id       TEXT   NOT NULL,
+	store_id      TEXT   NOT NULL,
+	agent_id      TEXT   NOT NULL,
+	points        BIGINT NOT NULL,
+	balance_after BIGINT NOT NULL,
+	flagged_ms    BIGINT NOT NULL
+);
+CREATE TABLE points_returns (
+	return_id        TEXT   PRIMARY KEY,
+	original_sale_id TEXT   NOT NULL,
+	store_id         TEXT   NOT NULL,
+	agent_id         TEXT   NOT NULL,
+	seq              BIGINT NOT NULL, -- the return's event: (agent_id, seq)
+	resolved_ms      BIGINT           -- NULL until the original sale arrived
+);
+CREATE INDEX points_returns_sale ON points_returns (original_sale_id);
+CREATE TABLE points_returned_lines (
+	sale_id        TEXT   NOT NULL,
+	line_no        BIGINT NOT NULL,
+	quantity_milli BIGINT NOT NULL, -- taken back by resolved foreign returns
+	PRIMARY KEY (sale_id, line_no)
+);
+-- ledger_sale_keys is where a sale and a foreign return of it meet: both
+-- transactions upsert the sale id's row before looking for each other, so
+-- under READ COMMITTED the second waits for the first to commit and then
+-- sees it. Without it a return and its sale committed at once on two
+-- instances would each miss the other and the return stay unresolved.
+CREATE TABLE ledger_sale_keys (
+	sale_id TEXT PRIMARY KEY
+);
+`,
+	// 4: versions of the chain-wide downstream streams (downstream.go).
+	downstreamMigration,
+	// 5: redemption reservations of the online RPC (reservation.go).
+	reservationMigration,
 }
 
 // migrateLockKey is the advisory lock migrations hold, so instances started

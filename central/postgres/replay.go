@@ -20,7 +20,7 @@ func (db *DB) ReplayQuarantined(ctx context.Context, id int64) (central.ReplayRe
 		var res central.ReplayResult
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			var err error
-			res, err = replay(ctx, tx, id)
+			res, err = replay(ctx, tx, id, db.now().UnixMilli())
 			return err
 		})
 		if err == nil {
@@ -35,7 +35,7 @@ func (db *DB) ReplayQuarantined(ctx context.Context, id int64) (central.ReplayRe
 	}
 }
 
-func replay(ctx context.Context, tx pgx.Tx, id int64) (central.ReplayResult, error) {
+func replay(ctx context.Context, tx pgx.Tx, id, nowMS int64) (central.ReplayResult, error) {
 	res := central.ReplayResult{ID: id}
 	var store string
 	var seq, recvMS int64
@@ -77,6 +77,15 @@ func replay(ctx context.Context, tx pgx.Tx, id int64) (central.ReplayResult, err
 		return res, nil
 	}
 	res.Applied = true
+	if r.Ledger != nil {
+		l := ledger{tx: tx, nowMS: nowMS}
+		if err := l.apply(ctx, []*central.LedgerChange{r.Ledger}); err != nil {
+			return res, fmt.Errorf("apply points: %w", err)
+		}
+		if err := l.flag(ctx); err != nil {
+			return res, err
+		}
+	}
 	if _, err := tx.Exec(ctx, `UPDATE events SET kind = $1 WHERE agent_id = $2 AND seq = $3`, r.Kind, res.AgentID, seq); err != nil {
 		return res, fmt.Errorf("update event kind: %w", err)
 	}

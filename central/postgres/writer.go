@@ -11,10 +11,11 @@ import (
 	"github.com/tillsync/tillsync/syncproto"
 )
 
-// writer runs one attempt of one batch's transaction in four pipelined
-// rounds: insert the events; classify the ones that conflicted; insert the
-// sales with their lines; write quarantine rows, totals and the agent's
-// status. Statements inside a round run in seq order, so within a batch
+// writer runs one attempt of one batch's transaction in pipelined rounds:
+// insert the events; classify the ones that conflicted; insert the sales
+// with their lines; apply the member ledger (points, enrollments, foreign
+// returns: a few rounds more when there are any); write quarantine rows,
+// totals and the agent's status. Statements inside a round run in seq order, so within a batch
 // the earlier event wins a conflict, as in package sqlite.
 type writer struct {
 	tx         pgx.Tx
@@ -55,7 +56,7 @@ SELECT count(*) FROM s`
 func (w *writer) run(ctx context.Context) (central.IngestResult, error) {
 	n := len(w.items)
 	w.inserted, w.out, w.quarantine, w.idTaken = make([]bool, n), make([]outcome, n), make([]string, n), make([]bool, n)
-	for _, step := range []func(context.Context) error{w.insertEvents, w.classify, w.insertSales, w.finish} {
+	for _, step := range []func(context.Context) error{w.insertEvents, w.classify, w.insertSales, w.applyLedger, w.finish} {
 		if err := step(ctx); err != nil {
 			return central.IngestResult{}, err
 		}
@@ -135,10 +136,10 @@ func (w *writer) classify(ctx context.Context) error {
 			continue
 		}
 		switch {
-		case it.kept:
-			w.out[i] = applied
 		case it.reason != "":
 			w.quarantine[i] = it.reason
+		case it.kept:
+			w.out[i] = applied
 		}
 	}
 	return nil
@@ -233,7 +234,27 @@ func saleArgs(s *central.Sale, receivedMS int64) []any {
 		s.AgentWallTime.UnixMilli(), receivedMS, lineNo, sku, barcode, name, qty, price, total}
 }
 
-// finish is round 4: quarantine rows in seq order (a row already there
+// applyLedger is round 4: the ledger changes of the applied events (a
+// quarantined event's points wait for its replay), then the overdraft
+// flags of the batch's new redemptions.
+func (w *writer) applyLedger(ctx context.Context) error {
+	var changes []*central.LedgerChange
+	for i := range w.items {
+		if w.out[i] == applied && w.items[i].ledger != nil {
+			changes = append(changes, w.items[i].ledger)
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	l := ledger{tx: w.tx, nowMS: w.receivedMS}
+	if err := l.apply(ctx, changes); err != nil {
+		return fmt.Errorf("apply points: %w", err)
+	}
+	return l.flag(ctx)
+}
+
+// finish is round 5: quarantine rows in seq order (a row already there
 // makes the event a duplicate), the store's totals and the agent's status.
 func (w *writer) finish(ctx context.Context) error {
 	batch := &pgx.Batch{}

@@ -45,7 +45,8 @@ func (db *DB) IngestBatch(ctx context.Context, b *syncproto.Batch, receivedAt ti
 		return res, fmt.Errorf("ingest batch %s %d..%d: begin: %w", b.GetAgentId(), b.GetFirstSeq(), b.GetLastSeq(), err)
 	}
 	defer rollback(tx, db.logger)
-	ing := ingest{tx: tx, b: b, receivedMS: receivedAt.UnixMilli()}
+	ing := ingest{tx: tx, b: b, receivedMS: receivedAt.UnixMilli(),
+		ledger: ledger{tx: tx, nowMS: receivedAt.UnixMilli()}}
 	for _, ev := range b.GetEvents() {
 		o, err := ing.event(ctx, ev, receivedAt)
 		if err != nil {
@@ -59,6 +60,9 @@ func (db *DB) IngestBatch(ctx context.Context, b *syncproto.Batch, receivedAt ti
 		case quarantined:
 			res.Quarantined++
 		}
+	}
+	if err := ing.ledger.flag(ctx); err != nil {
+		return central.IngestResult{}, fmt.Errorf("ingest batch %s: %w", b.GetAgentId(), err)
 	}
 	if err := ing.agent(ctx); err != nil {
 		return central.IngestResult{}, fmt.Errorf("ingest batch %s: %w", b.GetAgentId(), err)
@@ -74,6 +78,7 @@ type ingest struct {
 	tx         *sql.Tx
 	b          *syncproto.Batch
 	receivedMS int64
+	ledger     ledger
 }
 
 func (in *ingest) event(ctx context.Context, ev *syncproto.Event, receivedAt time.Time) (outcome, error) {
@@ -81,12 +86,7 @@ func (in *ingest) event(ctx context.Context, ev *syncproto.Event, receivedAt tim
 	if err != nil {
 		return 0, fmt.Errorf("event seq %d: encode payload: %w", ev.GetSeq(), err)
 	}
-	kept := central.Kept(ev)
-	var sale *central.Sale
-	var reason string
-	if !kept {
-		sale, reason = central.EventSale(in.b, ev, receivedAt)
-	}
+	sale, lc, reason := central.CheckEvent(in.b, ev, receivedAt)
 	ok, err := in.insertEvent(ctx, ev, nullable(ev.GetEventId()), payload)
 	if err != nil {
 		return 0, err
@@ -94,19 +94,23 @@ func (in *ingest) event(ctx context.Context, ev *syncproto.Event, receivedAt tim
 	if !ok {
 		return in.conflict(ctx, ev, payload)
 	}
-	if kept {
-		return applied, nil
-	}
 	if reason != "" {
 		return in.quarantine(ctx, ev, reason, payload)
 	}
-	ok, err = in.insertSale(ctx, sale)
-	if err != nil {
-		return 0, err
+	if sale != nil {
+		ok, err = in.insertSale(ctx, sale)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return in.quarantine(ctx, ev, central.Reason(central.ReasonSaleIDConflict,
+				"sale %s is already stored under another agent or seq", sale.ID), payload)
+		}
 	}
-	if !ok {
-		return in.quarantine(ctx, ev, central.Reason(central.ReasonSaleIDConflict,
-			"sale %s is already stored under another agent or seq", sale.ID), payload)
+	// Points only with an applied event: a quarantined one's points wait
+	// for its replay.
+	if err := in.ledger.apply(ctx, lc); err != nil {
+		return 0, fmt.Errorf("event seq %d: %w", ev.GetSeq(), err)
 	}
 	return applied, nil
 }

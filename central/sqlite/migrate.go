@@ -92,6 +92,76 @@ CREATE TABLE presence (
 	clock_skew_ms      INTEGER NOT NULL
 );
 `,
+	// 3: the member points ledger. points_entries is the ledger (a card's
+	// balance is the sum of its points); points_cards caches that sum per
+	// card with the member the card is linked to; overdraft_flags lists
+	// redemptions that left a card negative; points_returns and
+	// points_returned_lines track returns of other stores' sales that
+	// central resolves.
+	`
+CREATE TABLE points_entries (
+	entry_id        TEXT    PRIMARY KEY,
+	card            TEXT    NOT NULL,
+	member_id       TEXT    NOT NULL,
+	kind            TEXT    NOT NULL,
+	points          INTEGER NOT NULL,
+	sale_id         TEXT    NOT NULL,
+	store_id        TEXT    NOT NULL, -- '' for central's own entries
+	agent_id        TEXT    NOT NULL,
+	at_ms           INTEGER NOT NULL,
+	available_at_ms INTEGER NOT NULL, -- 0: available at once
+	expires_at_ms   INTEGER NOT NULL, -- 0: never expires
+	reward_id       TEXT    NOT NULL,
+	pending_points  INTEGER NOT NULL,
+	debt_points     INTEGER NOT NULL,
+	lot_id          TEXT    NOT NULL, -- expired: the lot's entry id
+	reason          TEXT    NOT NULL  -- adjust: why
+) WITHOUT ROWID;
+CREATE INDEX points_entries_card ON points_entries (card, at_ms, entry_id);
+CREATE INDEX points_entries_sale ON points_entries (sale_id);
+CREATE INDEX points_entries_expiry ON points_entries (expires_at_ms) WHERE expires_at_ms > 0;
+
+CREATE TABLE points_cards (
+	card      TEXT    PRIMARY KEY,
+	member_id TEXT    NOT NULL,
+	enrolled  INTEGER NOT NULL, -- 1 when member_id comes from an enrollment
+	balance   INTEGER NOT NULL, -- cache of SUM(points) of the card's entries
+	entries   INTEGER NOT NULL
+);
+CREATE INDEX points_cards_debt ON points_cards (balance) WHERE balance < 0;
+
+CREATE TABLE overdraft_flags (
+	entry_id      TEXT    PRIMARY KEY,
+	card          TEXT    NOT NULL,
+	sale_id       TEXT    NOT NULL,
+	store_id      TEXT    NOT NULL,
+	agent_id      TEXT    NOT NULL,
+	points        INTEGER NOT NULL,
+	balance_after INTEGER NOT NULL,
+	flagged_ms    INTEGER NOT NULL
+);
+
+CREATE TABLE points_returns (
+	return_id        TEXT    PRIMARY KEY,
+	original_sale_id TEXT    NOT NULL,
+	store_id         TEXT    NOT NULL,
+	agent_id         TEXT    NOT NULL,
+	seq              INTEGER NOT NULL, -- the return's event: (agent_id, seq)
+	resolved_ms      INTEGER           -- NULL until the original sale arrived
+);
+CREATE INDEX points_returns_sale ON points_returns (original_sale_id);
+
+CREATE TABLE points_returned_lines (
+	sale_id        TEXT    NOT NULL,
+	line_no        INTEGER NOT NULL,
+	quantity_milli INTEGER NOT NULL, -- taken back by resolved foreign returns
+	PRIMARY KEY (sale_id, line_no)
+) WITHOUT ROWID;
+`,
+	// 4: versions of the chain-wide downstream streams (downstream.go).
+	downstreamMigration,
+	// 5: redemption reservations of the online RPC (reservation.go).
+	reservationMigration,
 }
 
 // migrate brings the schema to len(migrations) in one transaction.

@@ -53,6 +53,15 @@ func (db *DB) ReplayQuarantined(ctx context.Context, id int64) (central.ReplayRe
 				"sale %s is already stored under another agent or seq", r.Sale.ID)
 		}
 	}
+	if r.Reason == "" {
+		l := ledger{tx: tx, nowMS: db.now().UnixMilli()}
+		if err := l.apply(ctx, r.Ledger); err != nil {
+			return res, fmt.Errorf("replay quarantined %d: %w", id, err)
+		}
+		if err := l.flag(ctx); err != nil {
+			return res, fmt.Errorf("replay quarantined %d: %w", id, err)
+		}
+	}
 	if err := finishReplay(ctx, tx, id, seq, &res, r); err != nil {
 		return res, fmt.Errorf("replay quarantined %d: %w", id, err)
 	}

@@ -29,6 +29,9 @@ func Run(t *testing.T, open func(t *testing.T) central.Store) {
 	t.Run("Store_IngestBatch_KeptForLedger", func(t *testing.T) { testKeptForLedger(t, open) })
 	t.Run("Store_Presence", func(t *testing.T) { testPresence(t, open) })
 	t.Run("Store_ReplayQuarantined", func(t *testing.T) { testReplay(t, open) })
+	t.Run("Store_Points", func(t *testing.T) { testPoints(t, open) })
+	t.Run("Downstreams", func(t *testing.T) { testDownstreams(t, open) })
+	t.Run("Reservations", func(t *testing.T) { testReservations(t, open) })
 }
 
 // testKeptForLedger: returns and enrollments are stored once, not

@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 const chainID = "e2e"
@@ -25,12 +29,19 @@ type central struct {
 	env       []string
 }
 
-// centralOpts says how to start central.
+// centralOpts says how to start central. The zero values of the fields
+// after brokerAddr keep central's defaults.
 type centralOpts struct {
 	dir        string // its database lives here
 	brokerURL  string // "" = embedded broker on a free port
 	httpAddr   string // "" = a free port
 	brokerAddr string
+	// postgresDSN selects database.driver postgres on that database
+	// (see scaleFreshPostgres); "" = SQLite in dir.
+	postgresDSN string
+	instanceID  string // instance_id (the MQTT client id); "" = central's default
+	sharedGroup string // broker.shared_group; "" = a plain subscription
+	name        string // process and log name; "" = "central"
 }
 
 func startCentral(t testing.TB, o centralOpts) *central {
@@ -38,10 +49,22 @@ func startCentral(t testing.TB, o centralOpts) *central {
 	if o.httpAddr == "" {
 		o.httpAddr = freeAddr(t)
 	}
+	if o.name == "" {
+		o.name = "central"
+	}
 	env := []string{
 		"TILLSYNC_CHAIN_ID=" + chainID,
 		"TILLSYNC_DATABASE_PATH=" + filepath.Join(o.dir, "central.db"),
 		"TILLSYNC_HTTP_LISTEN=" + o.httpAddr,
+	}
+	if o.postgresDSN != "" {
+		env = append(env, "TILLSYNC_DATABASE_DRIVER=postgres", "TILLSYNC_DATABASE_DSN="+o.postgresDSN)
+	}
+	if o.instanceID != "" {
+		env = append(env, "TILLSYNC_INSTANCE_ID="+o.instanceID)
+	}
+	if o.sharedGroup != "" {
+		env = append(env, "TILLSYNC_BROKER_SHARED_GROUP="+o.sharedGroup)
 	}
 	c := &central{http: "http://" + o.httpAddr}
 	if o.brokerURL == "" {
@@ -55,8 +78,8 @@ func startCentral(t testing.TB, o centralOpts) *central {
 		c.brokerURL = o.brokerURL
 	}
 	c.env = env
-	c.proc = start(t, o.dir, "central", bins.central, env, "run")
-	waitFor(t, 60*time.Second, "central to serve /healthz", func() bool { return healthy(c.http) })
+	c.proc = start(t, o.dir, o.name, bins.central, env, "run")
+	waitFor(t, 60*time.Second, o.name+" to serve /healthz", func() bool { return healthy(c.http) })
 	return c
 }
 
@@ -65,8 +88,8 @@ func startCentral(t testing.TB, o centralOpts) *central {
 func (c *central) restart(t testing.TB, dir string) {
 	t.Helper()
 	c.kill(t)
-	c.proc = start(t, dir, "central", bins.central, c.env, "run")
-	waitFor(t, 60*time.Second, "central to serve /healthz again", func() bool { return healthy(c.http) })
+	c.proc = start(t, dir, c.name, bins.central, c.env, "run")
+	waitFor(t, 60*time.Second, c.name+" to serve /healthz again", func() bool { return healthy(c.http) })
 }
 
 // agentProc is a running tillsync-agent.
@@ -292,4 +315,55 @@ func uuid7(t testing.TB) string {
 	b[6] = b[6]&0x0f | 0x70
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// scaleFreshPostgres creates an empty database on the test PostgreSQL
+// (TILLSYNC_TEST_POSTGRES, default role postgres on 127.0.0.1:5432, as in
+// central/postgres's tests), drops it at cleanup and returns its DSN. An
+// unreachable server fails the test: scripts/test.sh starts one.
+func scaleFreshPostgres(t testing.TB) string {
+	t.Helper()
+	admin := os.Getenv("TILLSYNC_TEST_POSTGRES")
+	if admin == "" {
+		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	u, err := url.Parse(admin)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("TILLSYNC_TEST_POSTGRES must be a postgres:// URL for the end-to-end tests")
+	}
+	name := "tillsync_e2e_" + strings.ToLower(rand.Text())
+	ident := pgx.Identifier{name}.Sanitize()
+	scalePostgresExec(t, admin, "CREATE DATABASE "+ident)
+	// Cleanups run last-in first-out, so the centrals started after this
+	// are killed before the database is dropped; FORCE ends any session
+	// a killed process left behind.
+	t.Cleanup(func() { scalePostgresExec(t, admin, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)") })
+	u.Path = "/" + name
+	return u.String()
+}
+
+func scalePostgresExec(t testing.TB, dsn, sql string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect to the test PostgreSQL %s (scripts/test.sh starts one): %v", scaleRedacted(dsn), err)
+	}
+	defer func() {
+		if err := conn.Close(context.Background()); err != nil {
+			t.Errorf("close admin connection: %v", err)
+		}
+	}()
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func scaleRedacted(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	return u.Redacted()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -54,6 +55,10 @@ type UplinkConfig struct {
 	BatchSize   int           `mapstructure:"batch_size"`
 	Window      int           `mapstructure:"window"`
 	AckTimeout  time.Duration `mapstructure:"ack_timeout"`
+	// OnlineTimeout bounds the till's online calls to central (redemption
+	// authorisation, unknown cards) before it falls back to its offline
+	// rules.
+	OnlineTimeout time.Duration `mapstructure:"online_timeout"`
 	// Key is standard base64 of the agent's 32-byte batch-signing key
 	// (DESIGN §5 rule 6), as tillsync-central agents add prints it;
 	// KeyFile names a file holding that base64 instead, so the secret can
@@ -61,6 +66,31 @@ type UplinkConfig struct {
 	// unsigned batches, which a central in signed mode rejects.
 	Key     string `mapstructure:"key"`
 	KeyFile string `mapstructure:"key_file"`
+	// TLS is used when broker_url is ssl://, tls://, mqtts://, tcps:// or
+	// wss://.
+	TLS UplinkTLSConfig `mapstructure:"tls"`
+}
+
+// UplinkTLSConfig is the uplink.tls section: how the agent verifies the
+// broker and, where the broker asks for one, its client certificate. There
+// is no setting that turns verification off; a broker with a private CA
+// is trusted through ca_file.
+type UplinkTLSConfig struct {
+	// CAFile is a PEM file of the CAs the broker's certificate must chain
+	// to; empty trusts the system's roots.
+	CAFile string `mapstructure:"ca_file"`
+	// CertFile and KeyFile are the PEM client certificate and key; both
+	// or neither.
+	CertFile string `mapstructure:"cert_file"`
+	KeyFile  string `mapstructure:"key_file"`
+	// ServerName is the name the broker's certificate must carry; empty
+	// takes broker_url's host.
+	ServerName string `mapstructure:"server_name"`
+}
+
+// files returns the section as the uplink takes it.
+func (t UplinkTLSConfig) files() mqtt.TLSFiles {
+	return mqtt.TLSFiles{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}
 }
 
 // EnrollConfig is enrollment at the till (DESIGN §3, enrollment). The
@@ -101,7 +131,7 @@ func DefaultConfig() Config {
 		API:     APIConfig{Listen: "127.0.0.1:8080"},
 		Uplink: UplinkConfig{
 			Mode: UplinkMQTT, BrokerURL: "tcp://127.0.0.1:18830", TopicPrefix: syncproto.DefaultPrefix,
-			BatchSize: 200, Window: 4, AckTimeout: 10 * time.Second,
+			BatchSize: 200, Window: 4, AckTimeout: 10 * time.Second, OnlineTimeout: 2 * time.Second,
 		},
 		Enroll: EnrollConfig{CardPrefix: "8800"},
 		Log:    LogConfig{Level: "info", Format: "text"},
@@ -155,8 +185,10 @@ func (u *UplinkConfig) validate() []string {
 		p = append(p, fmt.Sprintf("%s: %q %s", key, fmt.Sprint(val), msg))
 	}
 	if pu, err := url.Parse(u.BrokerURL); err != nil || pu.Host == "" ||
-		(pu.Scheme != "tcp" && pu.Scheme != "ssl" && pu.Scheme != "tls" && pu.Scheme != "mqtt" && pu.Scheme != "mqtts" && pu.Scheme != "ws" && pu.Scheme != "wss") {
-		add("uplink.broker_url", u.BrokerURL, "must be a URL like tcp://host:port (tcp, ssl, tls, mqtt, mqtts, ws, wss)")
+		!slices.Contains([]string{"tcp", "ssl", "tls", "mqtt", "mqtts", "tcps", "ws", "wss"}, pu.Scheme) {
+		add("uplink.broker_url", u.BrokerURL, "must be a URL like tcp://host:port (tcp, ssl, tls, mqtt, mqtts, tcps, ws, wss)")
+	} else if prob := tlsProblem(u.TLS.files(), u.BrokerURL); prob != "" {
+		p = append(p, prob)
 	}
 	if _, err := syncproto.NewTopics(u.TopicPrefix, "x"); err != nil {
 		add("uplink.topic_prefix", u.TopicPrefix, "is not a valid topic prefix")
@@ -167,6 +199,9 @@ func (u *UplinkConfig) validate() []string {
 	if u.Window < 1 || u.Window > 64 {
 		add("uplink.window", u.Window, "must be 1 to 64")
 	}
+	if u.OnlineTimeout < 100*time.Millisecond || u.OnlineTimeout > time.Minute {
+		add("uplink.online_timeout", u.OnlineTimeout, "must be from 100ms to 1m: the cashier waits this long at most")
+	}
 	if u.AckTimeout < 100*time.Millisecond {
 		add("uplink.ack_timeout", u.AckTimeout, "must be at least 100ms")
 	}
@@ -175,6 +210,22 @@ func (u *UplinkConfig) validate() []string {
 		p = append(p, err.Error())
 	}
 	return p
+}
+
+// tlsProblem returns the problem with the uplink.tls section for
+// brokerURL, naming its key, or "" when the files load.
+func tlsProblem(f mqtt.TLSFiles, brokerURL string) string {
+	_, err := f.Config(brokerURL)
+	var te *mqtt.TLSError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &te) && te.Field == mqtt.TLSFieldURL:
+		return fmt.Sprintf("uplink.broker_url: %q is not a TLS URL (ssl, tls, mqtts, tcps, wss) but uplink.tls is set", brokerURL)
+	case errors.As(err, &te):
+		return fmt.Sprintf("uplink.tls.%s: %q %v", te.Field, te.Value, te.Err)
+	}
+	return "uplink.tls: " + err.Error()
 }
 
 // signingKey returns the batch-signing key from uplink.key or the file

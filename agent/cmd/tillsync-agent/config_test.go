@@ -1,6 +1,13 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -137,4 +144,89 @@ func TestConfig_LanesExample(t *testing.T) {
 			t.Errorf("problems %q do not include %q", got, want)
 		}
 	}
+}
+
+func TestConfig_ValidateTLS(t *testing.T) {
+	cert, key := selfSignedPair(t)
+	junk := filepath.Join(t.TempDir(), "junk.pem")
+	if err := os.WriteFile(junk, []byte("no certificate here\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		url  string
+		tls  UplinkTLSConfig
+		want string // "" = no problem, else the one problem's start
+	}{
+		{"OKSystemRoots", "ssl://broker.example:8883", UplinkTLSConfig{}, ""},
+		{"OKFiles", "mqtts://broker.example:8883", UplinkTLSConfig{CAFile: cert, CertFile: cert, KeyFile: key, ServerName: "mq"}, ""},
+		{"OKTcps", "tcps://broker.example:8883", UplinkTLSConfig{CAFile: cert}, ""},
+		{"ErrPlainURL", "tcp://broker.example:1883", UplinkTLSConfig{CAFile: cert}, `uplink.broker_url: "tcp://broker.example:1883" is not a TLS URL`},
+		{"ErrCAMissing", "ssl://b:8883", UplinkTLSConfig{CAFile: cert + ".none"}, `uplink.tls.ca_file: "` + cert + `.none" cannot be read`},
+		{"ErrCANoCertificate", "ssl://b:8883", UplinkTLSConfig{CAFile: junk}, `uplink.tls.ca_file: "` + junk + `" holds no PEM certificate`},
+		{"ErrCertWithoutKey", "ssl://b:8883", UplinkTLSConfig{CertFile: cert}, `uplink.tls.key_file: "" is required with cert_file`},
+		{"ErrKeyWithoutCert", "ssl://b:8883", UplinkTLSConfig{KeyFile: key}, `uplink.tls.cert_file: "" is required with key_file`},
+		{"ErrKeyUnreadable", "ssl://b:8883", UplinkTLSConfig{CertFile: cert, KeyFile: key + ".none"}, `uplink.tls.key_file: "` + key + `.none" cannot be read`},
+		{"ErrKeyIsNoKey", "ssl://b:8883", UplinkTLSConfig{CertFile: cert, KeyFile: junk}, `uplink.tls.cert_file: "` + cert + `" with key_file`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			c.Uplink.BrokerURL, c.Uplink.TLS = tt.url, tt.tls
+			p := c.Validate()
+			if tt.want == "" {
+				if len(p) != 0 {
+					t.Fatalf("problems %q", p)
+				}
+				return
+			}
+			if len(p) != 1 || !strings.HasPrefix(p[0], tt.want) {
+				t.Fatalf("problems %q, want one starting %q", p, tt.want)
+			}
+		})
+	}
+	t.Run("OKFromEnvironment", func(t *testing.T) {
+		t.Setenv("TILLSYNC_UPLINK_BROKER_URL", "ssl://b:8883")
+		t.Setenv("TILLSYNC_UPLINK_TLS_CA_FILE", cert)
+		t.Setenv("TILLSYNC_UPLINK_TLS_SERVER_NAME", "mq")
+		c, err := loadConfig("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Uplink.TLS.CAFile != cert || c.Uplink.TLS.ServerName != "mq" {
+			t.Errorf("uplink.tls = %+v", c.Uplink.TLS)
+		}
+		if f := c.Uplink.TLS.files(); f.CAFile != cert || f.ServerName != "mq" || f.CertFile != "" {
+			t.Errorf("files() = %+v", f)
+		}
+	})
+}
+
+// selfSignedPair writes a self-signed CA certificate and its key as PEM
+// files: the certificate serves as ca_file and cert_file alike.
+func selfSignedPair(t *testing.T) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	for path, block := range map[string]*pem.Block{certPath: {Type: "CERTIFICATE", Bytes: der}, keyPath: {Type: "PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return certPath, keyPath
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/tillsync/tillsync/agent"
 	"github.com/tillsync/tillsync/agent/bolt"
 	agenthttp "github.com/tillsync/tillsync/agent/http"
+	"github.com/tillsync/tillsync/agent/importfile"
 	"github.com/tillsync/tillsync/agent/mqtt"
 	"github.com/tillsync/tillsync/syncproto"
 )
@@ -114,16 +116,23 @@ func (m *Main) startUplink(ctx context.Context) error {
 	}
 	up, err := mqtt.NewUplink(mqtt.Config{
 		BrokerURL: c.Uplink.BrokerURL, Username: c.Uplink.Username, Password: c.Uplink.Password,
-		Topics: topics, StoreID: c.StoreID, AgentID: c.AgentID, Key: key,
+		TLS: c.Uplink.TLS.files(), Topics: topics, StoreID: c.StoreID, AgentID: c.AgentID, Key: key,
 		BatchSize: c.Uplink.BatchSize, Window: c.Uplink.Window, AckTimeout: c.Uplink.AckTimeout,
 		Now: time.Now, Logger: m.Logger.With("component", "uplink"),
 	}, m.Ledger)
 	if err != nil {
 		return fmt.Errorf("uplink: %w", err)
 	}
+	// Central's streams (catalog, policy, card blocks, central's key, and
+	// the store's member records and enrollment block) apply to the
+	// ledger; a policy document is parsed as `policy load` parses a file.
+	if err := up.EnableDownlink(mqtt.DownlinkConfig{Store: m.Ledger, ParsePolicy: parsePolicyDocument}); err != nil {
+		return fmt.Errorf("downlink: %w", err)
+	}
 	m.Uplink = up
 	m.Service.Uplink = up
 	m.Till.Uplink = up
+	m.Till.Online, m.Till.OnlineTimeout = up, c.Uplink.OnlineTimeout
 	m.goRun(func() {
 		if err := up.Run(ctx); err != nil {
 			m.Logger.Error("uplink stopped", "err", err)
@@ -147,13 +156,19 @@ func (m *Main) setupEnroll(ctx context.Context) error {
 			return fmt.Errorf("enroll block: %w", err)
 		}
 	}
-	if e.CentralPublicKey == "" {
-		m.Logger.Info("enrollment at the till is off: no enroll.central_public_key")
+	// Central's key, once its downlink delivered one to the ledger, wins
+	// over enroll.central_public_key (agent.CentralKeySource); the
+	// configured key is the fallback until then. Without either the till
+	// refuses enrollment with a message saying so.
+	var key *[32]byte
+	if e.CentralPublicKey != "" {
+		var err error
+		if key, err = agent.ParseCentralKey(e.CentralPublicKey); err != nil {
+			return fmt.Errorf("enroll.central_public_key: %w", err)
+		}
+	} else if m.Config.Uplink.Mode != UplinkMQTT {
+		m.Logger.Info("enrollment at the till is off: no enroll.central_public_key and no link to central")
 		return nil
-	}
-	key, err := agent.ParseCentralKey(e.CentralPublicKey)
-	if err != nil {
-		return fmt.Errorf("enroll.central_public_key: %w", err)
 	}
 	m.Till.EnrollConfig = &agent.EnrollConfig{CentralKey: key, CollectIDNumber: e.CollectIDNumber}
 	return nil
@@ -228,4 +243,12 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Ledger.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// parsePolicyDocument parses a policy sent by central.
+func parsePolicyDocument(format string, doc []byte) (*agent.Policy, error) {
+	if format != "yaml" {
+		return nil, fmt.Errorf("policy format %q: this agent reads yaml", format)
+	}
+	return importfile.ParsePolicyYAML(bytes.NewReader(doc))
 }

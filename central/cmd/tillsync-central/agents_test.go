@@ -176,3 +176,82 @@ func TestAuthConfig_Validate(t *testing.T) {
 		})
 	}
 }
+
+func TestCommand_AgentsAddCentral(t *testing.T) {
+	t.Chdir(t.TempDir()) // no ./central.yaml
+	passwords := filepath.Join(t.TempDir(), "passwd")
+	t.Run("OK", func(t *testing.T) {
+		out, errOut, err := execute(t, context.Background(), "", "agents", "add-central", "--user", "central1", "--password-file", passwords)
+		if err != nil {
+			t.Fatalf("agents add-central: %v; stderr %q", err, errOut)
+		}
+		snippetText, rest, ok := strings.Cut(out, "\n"+aclHeader)
+		if !ok {
+			t.Fatalf("no ACL part in output:\n%s", out)
+		}
+		var s struct {
+			Broker struct {
+				Mode     string `yaml:"mode"`
+				Username string `yaml:"username"`
+				Password string `yaml:"password"`
+			} `yaml:"broker"`
+		}
+		dec := yaml.NewDecoder(strings.NewReader(snippetText))
+		dec.KnownFields(true)
+		if err := dec.Decode(&s); err != nil {
+			t.Fatalf("snippet is not YAML: %v\n%s", err, snippetText)
+		}
+		if s.Broker.Mode != BrokerExternal || s.Broker.Username != "central1" || len(s.Broker.Password) < 32 {
+			t.Errorf("snippet = %+v", s)
+		}
+		// Up and state of every agent to read; acks and both kinds of
+		// down topic to write; rpc both ways. Nothing else.
+		wantACL := `user central1
+topic read tillsync/v1/demo/+/+/up
+topic read tillsync/v1/demo/+/+/state
+topic write tillsync/v1/demo/+/+/ack
+topic write tillsync/v1/demo/+/down
+topic readwrite tillsync/v1/demo/+/+/rpc/#
+
+`
+		if !strings.HasPrefix(rest, wantACL) {
+			t.Errorf("ACL part:\n%s\nwant it to start with:\n%s", rest, wantACL)
+		}
+		pw, err := os.ReadFile(passwords)
+		if err != nil {
+			t.Fatalf("read password file: %v", err)
+		}
+		if !strings.HasPrefix(string(pw), "central1:$7$101$") || strings.Contains(string(pw), s.Broker.Password) {
+			t.Errorf("password file = %q", pw)
+		}
+	})
+	t.Run("OKNoPasswordFile", func(t *testing.T) {
+		out, _, err := execute(t, context.Background(), "", "agents", "add-central", "--user", "central2")
+		if err != nil || !strings.Contains(out, "mosquitto_passwd -b PASSWORD_FILE central2 ") {
+			t.Fatalf("agents add-central: %v; output %q", err, out)
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"ErrDuplicateUser", []string{"--user", "central1", "--password-file", passwords}, `"central1" already has a broker user`},
+		{"ErrNoUser", nil, "--user"},
+		{"ErrColon", []string{"--user", "c:1"}, "contains ':'"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before, err := os.ReadFile(passwords)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = execute(t, context.Background(), "", append([]string{"agents", "add-central"}, tt.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("agents add-central = %v, want an error with %q", err, tt.want)
+			}
+			if after, err := os.ReadFile(passwords); err != nil || !bytes.Equal(before, after) {
+				t.Errorf("password file changed on error: %v", err)
+			}
+		})
+	}
+}

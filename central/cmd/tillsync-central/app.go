@@ -78,7 +78,7 @@ func (m *Main) start(ctx context.Context) error {
 	}
 	m.Ingester, err = mqtt.NewIngester(mqtt.IngesterConfig{
 		BrokerURL: m.brokerURL(), InstanceID: c.InstanceID, Username: c.Broker.Username,
-		Password: c.Broker.Password, Topics: topics, SharedGroup: c.Broker.SharedGroup,
+		Password: c.Broker.Password, TLS: c.Broker.TLS.files(), Topics: topics, SharedGroup: c.Broker.SharedGroup,
 		Workers: c.Ingest.Workers, QueueSize: c.Ingest.QueueSize, AckTimeout: c.Ingest.AckTimeout,
 		Now: m.Now, Logger: m.Logger, Auth: auth, Keys: keys,
 	}, m.DB)

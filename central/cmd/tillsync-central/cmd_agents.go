@@ -37,7 +37,7 @@ password file, hashed exactly as mosquitto_passwd 2.x does ($7$,
 PBKDF2-SHA512); without it, it prints the mosquitto_passwd command to run.
 Reload the broker, and send central SIGHUP (or restart it) so that it reads
 the new key. An agent id is unique in the chain: an agent that already has
-a key is refused.`,
+a key is refused. Central's own broker user comes from agents add-central.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req, err := provisionRequestFor(cmd)
@@ -52,8 +52,125 @@ a key is refused.`,
 	f.String("agent", "", "the agent id, unique in the chain; also its broker user name (required)")
 	f.String("keys-file", "", "keys file to append to (default auth.keys_file)")
 	f.String("password-file", "", "Mosquitto password file to append the agent's user to")
-	agents.AddCommand(add)
+	agents.AddCommand(add, newAddCentralCmd())
 	return agents
+}
+
+func newAddCentralCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "add-central --user central1",
+		Short: "Provision central's broker user: credentials, config snippet, ACL",
+		Long: `Provision the broker user a central instance logs in as on an external broker
+(Mosquitto). add-central generates a random broker password and prints:
+
+  1. central's config snippet (broker.username, broker.password) — it holds
+     a secret;
+  2. the Mosquitto ACL entry central needs: read every agent's up and state
+     topics, write every agent's ack topic and the store and chain-wide
+     down topics, read and write the agents' rpc topics — nothing else.
+
+With --password-file it also appends the user to that Mosquitto password
+file (hashed as mosquitto_passwd 2.x does); without it, it prints the
+mosquitto_passwd command to run. Several central instances may share one
+user, or each have its own.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadFor(cmd)
+			if err != nil {
+				return err
+			}
+			topics, err := syncproto.NewTopics(cfg.Broker.TopicPrefix, cfg.ChainID)
+			if err != nil {
+				return fmt.Errorf("config: %w", err)
+			}
+			f := cmd.Flags()
+			user, err := f.GetString("user")
+			if err != nil {
+				return fmt.Errorf("--user: %w", err)
+			}
+			passwordFile, err := f.GetString("password-file")
+			if err != nil {
+				return fmt.Errorf("--password-file: %w", err)
+			}
+			return provisionCentral(cmd.OutOrStdout(), rand.Reader, topics, user, passwordFile)
+		},
+	}
+	cmd.Flags().String("user", "", "central's broker user name (required)")
+	cmd.Flags().String("password-file", "", "Mosquitto password file to append the user to")
+	return cmd
+}
+
+// provisionCentral generates central's broker password from rand, appends
+// the user to passwordFile (if set) and prints the config snippet and the
+// ACL entry to w. It writes nothing if the user is already in the file.
+func provisionCentral(w io.Writer, rand io.Reader, topics syncproto.Topics, user, passwordFile string) error {
+	if err := validBrokerUser("--user", user); err != nil {
+		return err
+	}
+	pass, err := newBrokerUser(rand, user, passwordFile)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("# 1. central config: merge into central's config file; it holds a secret\n")
+	fmt.Fprintf(&b, "broker:\n  mode: external\n  username: %s\n  password: %s\n", yamlQuote(user), yamlQuote(pass))
+	b.WriteString("\n" + aclHeader)
+	b.WriteString(centralACLLines(topics, user))
+	printBrokerUserNote(&b, user, pass, passwordFile)
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// validBrokerUser checks a broker user name given by flag.
+func validBrokerUser(flag, user string) error {
+	if err := syncproto.ValidID(user); err != nil {
+		return fmt.Errorf("%s %q: %w", flag, user, err)
+	}
+	if strings.Contains(user, ":") {
+		// Mosquitto's password file ends the user name with a colon.
+		return fmt.Errorf("%s %q: contains ':', which a broker user name cannot", flag, user)
+	}
+	return nil
+}
+
+// newBrokerUser generates a password for user from rand and, when
+// passwordFile is set, appends the user's hashed line to it. It fails
+// without writing if the file already has the user.
+func newBrokerUser(rand io.Reader, user, passwordFile string) (string, error) {
+	if passwordFile != "" {
+		dup, err := mosquittoHasUser(passwordFile, user)
+		if err != nil {
+			return "", err
+		}
+		if dup {
+			return "", fmt.Errorf("user %q already has a broker user in %s", user, passwordFile)
+		}
+	}
+	password := make([]byte, passwordSize)
+	if _, err := io.ReadFull(rand, password); err != nil {
+		return "", fmt.Errorf("generate password: %w", err)
+	}
+	pass := base64.RawURLEncoding.EncodeToString(password)
+	if passwordFile == "" {
+		return pass, nil
+	}
+	line, err := mosquittoPasswordLine(rand, user, pass)
+	if err != nil {
+		return "", err
+	}
+	if err := appendLine(passwordFile, line); err != nil {
+		return "", fmt.Errorf("password file: %w", err)
+	}
+	return pass, nil
+}
+
+// printBrokerUserNote tells where the broker user went, or how to add it.
+func printBrokerUserNote(b *strings.Builder, user, pass, passwordFile string) {
+	if passwordFile == "" {
+		fmt.Fprintf(b, "\n# broker user: run  mosquitto_passwd -b PASSWORD_FILE %s '%s'\n", user, pass)
+	} else {
+		fmt.Fprintf(b, "\n# broker user %s appended to %s\n", user, passwordFile)
+	}
 }
 
 // provisionRequest is what agents add provisions.
@@ -90,13 +207,9 @@ func (r provisionRequest) validate() error {
 	if err := syncproto.ValidID(r.store); err != nil {
 		return fmt.Errorf("--store %q: %w", r.store, err)
 	}
-	if err := syncproto.ValidID(r.agent); err != nil {
-		return fmt.Errorf("--agent %q: %w", r.agent, err)
-	}
-	if strings.Contains(r.agent, ":") {
-		// The agent id is its broker user name, which Mosquitto's password
-		// file ends with a colon.
-		return fmt.Errorf("--agent %q: contains ':', which a broker user name cannot", r.agent)
+	// The agent id is also its broker user name.
+	if err := validBrokerUser("--agent", r.agent); err != nil {
+		return err
 	}
 	if r.keysFile == "" {
 		return errors.New("no keys file: set --keys-file or auth.keys_file")
@@ -185,11 +298,7 @@ func printProvisioned(w io.Writer, r provisionRequest, key []byte, pass string) 
 		yamlQuote(r.topics.Prefix), yamlQuote(r.agent), yamlQuote(pass), yamlQuote(base64.StdEncoding.EncodeToString(key)))
 	b.WriteString("\n" + aclHeader)
 	b.WriteString(aclLines(r.topics, r.store, r.agent))
-	if r.passwordFile == "" {
-		fmt.Fprintf(&b, "\n# broker user: run  mosquitto_passwd -b PASSWORD_FILE %s '%s'\n", r.agent, pass)
-	} else {
-		fmt.Fprintf(&b, "\n# broker user %s appended to %s\n", r.agent, r.passwordFile)
-	}
+	printBrokerUserNote(&b, r.agent, pass, r.passwordFile)
 	fmt.Fprintf(&b, "# key appended to %s; send central SIGHUP (or restart it) to load it\n", r.keysFile)
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -34,7 +34,7 @@ it as JSON with the .proto field names. --kind auto guesses the kind.`,
 			return err
 		},
 	}
-	cmd.Flags().String("kind", syncproto.RenderAuto, "batch, ack, event or auto")
+	cmd.Flags().String("kind", syncproto.RenderAuto, "batch, ack, event, downlink, rpc_request, rpc_response or auto")
 	return cmd
 }
 

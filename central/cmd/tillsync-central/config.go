@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,6 +38,31 @@ type BrokerConfig struct {
 	Password    string `mapstructure:"password"`
 	TopicPrefix string `mapstructure:"topic_prefix"`
 	SharedGroup string `mapstructure:"shared_group"` // "" = plain subscription
+	// TLS is used with an external broker whose url is ssl://, tls://,
+	// mqtts://, tcps:// or wss://.
+	TLS BrokerTLSConfig `mapstructure:"tls"`
+}
+
+// BrokerTLSConfig is the broker.tls section: how central verifies an
+// external broker and, where the broker asks for one, its client
+// certificate. There is no setting that turns verification off; a broker
+// with a private CA is trusted through ca_file.
+type BrokerTLSConfig struct {
+	// CAFile is a PEM file of the CAs the broker's certificate must chain
+	// to; empty trusts the system's roots.
+	CAFile string `mapstructure:"ca_file"`
+	// CertFile and KeyFile are the PEM client certificate and key; both
+	// or neither.
+	CertFile string `mapstructure:"cert_file"`
+	KeyFile  string `mapstructure:"key_file"`
+	// ServerName is the name the broker's certificate must carry; empty
+	// takes the url's host.
+	ServerName string `mapstructure:"server_name"`
+}
+
+// files returns the section as the ingester takes it.
+func (t BrokerTLSConfig) files() mqtt.TLSFiles {
+	return mqtt.TLSFiles{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}
 }
 
 // DatabaseConfig is the database section.
@@ -156,10 +182,20 @@ func (b *BrokerConfig) validate(p *problems) {
 		if b.URL != "" {
 			p.add("broker.url", b.URL, "is only used with broker.mode external; set the mode or clear the url")
 		}
+		// The embedded broker listens in plain text; TLS settings here
+		// would promise an encryption that does not happen.
+		for _, f := range [][2]string{{mqtt.TLSFieldCAFile, b.TLS.CAFile}, {mqtt.TLSFieldCertFile, b.TLS.CertFile},
+			{mqtt.TLSFieldKeyFile, b.TLS.KeyFile}, {mqtt.TLSFieldServerName, b.TLS.ServerName}} {
+			if f[1] != "" {
+				p.add("broker.tls."+f[0], f[1], "is only used with broker.mode external")
+			}
+		}
 	case BrokerExternal:
 		if u, err := url.Parse(b.URL); err != nil || u.Host == "" || !slices.Contains(
-			[]string{"tcp", "ssl", "tls", "mqtt", "mqtts", "ws", "wss"}, u.Scheme) {
-			p.add("broker.url", b.URL, "must be a URL like tcp://host:port (tcp, ssl, tls, mqtt, mqtts, ws, wss)")
+			[]string{"tcp", "ssl", "tls", "mqtt", "mqtts", "tcps", "ws", "wss"}, u.Scheme) {
+			p.add("broker.url", b.URL, "must be a URL like tcp://host:port (tcp, ssl, tls, mqtt, mqtts, tcps, ws, wss)")
+		} else {
+			b.validateTLS(p)
 		}
 	default:
 		p.add("broker.mode", b.Mode, "must be embedded or external")
@@ -174,6 +210,21 @@ func (b *BrokerConfig) validate(p *problems) {
 		if err := syncproto.ValidID(b.SharedGroup); err != nil {
 			p.add("broker.shared_group", b.SharedGroup, "is not a valid group name: "+err.Error())
 		}
+	}
+}
+
+// validateTLS adds the problem with the broker.tls files, if any.
+func (b *BrokerConfig) validateTLS(p *problems) {
+	_, err := b.TLS.files().Config(b.URL)
+	var te *mqtt.TLSError
+	switch {
+	case err == nil:
+	case errors.As(err, &te) && te.Field == mqtt.TLSFieldURL:
+		p.add("broker.url", b.URL, "is not a TLS URL (ssl, tls, mqtts, tcps, wss) but broker.tls is set")
+	case errors.As(err, &te):
+		p.add("broker.tls."+te.Field, te.Value, te.Err.Error())
+	default: // Config returns only *TLSError; kept for safety
+		p.add("broker.tls", b.URL, err.Error())
 	}
 }
 

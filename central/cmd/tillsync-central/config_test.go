@@ -1,6 +1,13 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -163,4 +170,76 @@ func writeFile(t *testing.T, name, content string) string {
 		t.Fatalf("write %s: %v", path, err)
 	}
 	return path
+}
+
+func TestConfig_ValidateBrokerTLS(t *testing.T) {
+	cert, key := selfSignedPair(t)
+	junk := writeFile(t, "junk.pem", "no certificate here\n")
+	tests := []struct {
+		name      string
+		mode, url string
+		tls       BrokerTLSConfig
+		want      string // "" = no problem, else the one problem's start
+	}{
+		{"OKSystemRoots", BrokerExternal, "ssl://mq.example:8883", BrokerTLSConfig{}, ""},
+		{"OKFiles", BrokerExternal, "mqtts://mq.example:8883", BrokerTLSConfig{CAFile: cert, CertFile: cert, KeyFile: key, ServerName: "mq"}, ""},
+		{"ErrEmbedded", BrokerEmbedded, "", BrokerTLSConfig{CAFile: cert}, `broker.tls.ca_file: "` + cert + `" is only used with broker.mode external`},
+		{"ErrPlainURL", BrokerExternal, "tcp://mq.example:1883", BrokerTLSConfig{CAFile: cert}, `broker.url: "tcp://mq.example:1883" is not a TLS URL`},
+		{"ErrCAMissing", BrokerExternal, "ssl://mq:8883", BrokerTLSConfig{CAFile: cert + ".none"}, `broker.tls.ca_file: "` + cert + `.none" cannot be read`},
+		{"ErrCANoCertificate", BrokerExternal, "ssl://mq:8883", BrokerTLSConfig{CAFile: junk}, `broker.tls.ca_file: "` + junk + `" holds no PEM certificate`},
+		{"ErrCertWithoutKey", BrokerExternal, "ssl://mq:8883", BrokerTLSConfig{CertFile: cert}, `broker.tls.key_file: "" is required with cert_file`},
+		{"ErrKeyWithoutCert", BrokerExternal, "ssl://mq:8883", BrokerTLSConfig{KeyFile: key}, `broker.tls.cert_file: "" is required with key_file`},
+		{"ErrKeyIsNoKey", BrokerExternal, "ssl://mq:8883", BrokerTLSConfig{CertFile: cert, KeyFile: junk}, `broker.tls.cert_file: "` + cert + `" with key_file`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			c.Broker.Mode, c.Broker.URL, c.Broker.TLS = tt.mode, tt.url, tt.tls
+			p := c.Validate()
+			if tt.want == "" {
+				if len(p) != 0 {
+					t.Fatalf("problems %q", p)
+				}
+				return
+			}
+			if len(p) != 1 || !strings.HasPrefix(p[0], tt.want) {
+				t.Fatalf("problems %q, want one starting %q", p, tt.want)
+			}
+		})
+	}
+	t.Run("OKFromEnvironment", func(t *testing.T) {
+		t.Setenv("TILLSYNC_BROKER_TLS_CA_FILE", cert)
+		t.Setenv("TILLSYNC_BROKER_TLS_KEY_FILE", key)
+		c, err := loadConfig("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := c.Broker.TLS.files(); f.CAFile != cert || f.KeyFile != key || f.CertFile != "" {
+			t.Errorf("broker.tls = %+v", f)
+		}
+	})
+}
+
+// selfSignedPair writes a self-signed CA certificate and its key as PEM
+// files: the certificate serves as ca_file and cert_file alike.
+func selfSignedPair(t *testing.T) (certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath = writeFile(t, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	keyPath = writeFile(t, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
+	return certPath, keyPath
 }

@@ -58,7 +58,10 @@ for every key.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().String("config", "", "config file (YAML); default ./central.yaml when it exists")
-	root.AddCommand(newRunCmd(), newConfigCmd(), newReportCmd(), newDecodeCmd(), newAgentsCmd(), newQuarantineCmd())
+	root.AddCommand(newRunCmd(), newConfigCmd(), newReportCmd(), newDecodeCmd(), newAgentsCmd(), newQuarantineCmd(),
+		newCatalogCmd(), newPolicyCmd(), newCardsCmd())
+	root.AddCommand(newPointsCmd())
+	root.AddCommand(newKeysCmd(), newEnrollCmd())
 	return root
 }
 

@@ -87,3 +87,20 @@ func aclLines(t syncproto.Topics, store, agent string) string {
 	fmt.Fprintf(&b, "topic readwrite %s\n", t.RPC(store, agent, "#"))
 	return b.String()
 }
+
+// centralACLLines returns the Mosquitto ACL entry for central's broker
+// user: read every agent's up and state topics, write every agent's ack
+// topic and every down topic (a store's and the chain-wide one), read and
+// write the agents' rpc topics. "+" in an ACL topic matches one level, so
+// store "all" in {s}/down is the chain-wide downlink. A shared subscription
+// ($share/group/...) is checked against the topic after the group.
+func centralACLLines(t syncproto.Topics, user string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "user %s\n", user)
+	fmt.Fprintf(&b, "topic read %s\n", t.UpFilter())
+	fmt.Fprintf(&b, "topic read %s\n", t.StateFilter())
+	fmt.Fprintf(&b, "topic write %s\n", t.Ack("+", "+"))
+	fmt.Fprintf(&b, "topic write %s\n", t.StoreDown("+"))
+	fmt.Fprintf(&b, "topic readwrite %s\n", t.RPC("+", "+", "#"))
+	return b.String()
+}
