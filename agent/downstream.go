@@ -2,7 +2,10 @@ package agent
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/tillsync/tillsync/syncproto"
 )
 
 // CatalogUpdate is one version of the chain's catalog from central: the
@@ -97,4 +100,34 @@ type CentralKeySource interface {
 	// CentralKey returns the key held, or nil (and no error) when none
 	// has arrived.
 	CentralKey(ctx context.Context) (*[32]byte, error)
+}
+
+// StreamVersions returns the version of each of central's streams ds
+// holds, by the stream names of the sync protocol (0: none). The policy's
+// version is the policy held, 0 when none is loaded.
+func StreamVersions(ctx context.Context, ds Downstream) (map[string]uint64, error) {
+	out := make(map[string]uint64, 6)
+	for _, s := range []struct {
+		name string
+		get  func(context.Context) (uint64, error)
+	}{
+		{syncproto.StreamCatalog, ds.CatalogVersion}, {syncproto.StreamCardBlocks, ds.CardBlocksVersion},
+		{syncproto.StreamMembers, ds.MembersStreamVersion}, {syncproto.StreamEnroll, ds.EnrollBlockVersion},
+		{syncproto.StreamCentralKey, ds.CentralKeyVersion},
+	} {
+		v, err := s.get(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s version: %w", s.name, err)
+		}
+		out[s.name] = v
+	}
+	switch p, err := ds.CurrentPolicy(ctx); {
+	case err == nil:
+		out[syncproto.StreamPolicy] = p.Version
+	case ErrorCode(err) == EUNAVAILABLE: // none loaded
+		out[syncproto.StreamPolicy] = 0
+	default:
+		return nil, fmt.Errorf("policy version: %w", err)
+	}
+	return out, nil
 }

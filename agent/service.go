@@ -89,8 +89,8 @@ type Status struct {
 	OutboxDepth    uint64
 	OldestUnsynced time.Duration // age of the oldest unacked sale; 0 when synced
 	LastAckAt      time.Time
-	// Versions are the versions of central's streams the store holds
-	// (catalog, policy, card_blocks; 0 = none), when the ledger keeps them.
+	// Versions are the versions of central's streams the store holds, by
+	// stream name (0 = none), when the ledger keeps them.
 	Versions map[string]uint64
 }
 
@@ -114,29 +114,9 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 		st.Connected, st.LastAckAt = us.Connected, us.LastAckAt
 	}
 	if ds, ok := s.Ledger.(Downstream); ok {
-		if st.Versions, err = downstreamVersions(ctx, ds); err != nil {
+		if st.Versions, err = StreamVersions(ctx, ds); err != nil {
 			return Status{}, err
 		}
 	}
 	return st, nil
-}
-
-// downstreamVersions reads the versions of central's streams held.
-func downstreamVersions(ctx context.Context, ds Downstream) (map[string]uint64, error) {
-	catalog, err := ds.CatalogVersion(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("catalog version: %w", err)
-	}
-	blocks, err := ds.CardBlocksVersion(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("card blocks version: %w", err)
-	}
-	var policy uint64
-	switch p, err := ds.CurrentPolicy(ctx); {
-	case err == nil:
-		policy = p.Version
-	case ErrorCode(err) != EUNAVAILABLE: // EUNAVAILABLE: none loaded
-		return nil, fmt.Errorf("policy version: %w", err)
-	}
-	return map[string]uint64{"catalog": catalog, "policy": policy, "card_blocks": blocks}, nil
 }

@@ -175,7 +175,9 @@ type MemberLookup struct {
 func LookupFrom(card string, b *Balance, blocks *syncproto.CardBlocksContent, now time.Time) MemberLookup {
 	m := MemberLookup{Card: card, BalanceAt: now.UTC()}
 	if b != nil {
-		m.Found, m.MemberID, m.Balance, m.Debt = true, b.MemberID, b.Available, b.Debt
+		// Balance and Debt are separate on the wire (MemberRecord): the
+		// points the member has, and how far below zero the card is.
+		m.Found, m.MemberID, m.Balance, m.Debt = true, b.MemberID, max(b.Available, 0), b.Debt
 	}
 	for _, blk := range blocks.GetBlocked() {
 		if blk.GetCard() == card {

@@ -98,7 +98,7 @@ func TestLookupFrom(t *testing.T) {
 	bal := &central.Balance{Card: "C1", MemberID: "M1", Total: -5, Available: -5, Debt: 5}
 	m := central.LookupFrom("C1", bal, blocks, resNow)
 	p := m.Proto()
-	if !p.GetFound() || p.GetMember().GetMemberId() != "M1" || p.GetMember().GetBalance() != -5 || p.GetMember().GetDebt() != 5 ||
+	if !p.GetFound() || p.GetMember().GetMemberId() != "M1" || p.GetMember().GetBalance() != 0 || p.GetMember().GetDebt() != 5 ||
 		p.GetMember().GetBalanceAtMs() != resNow.UnixMilli() || p.GetMember().GetBlocked() {
 		t.Fatalf("found card = %v", p)
 	}

@@ -45,9 +45,7 @@ TILLSYNC_DATABASE_PATH=$work/central.db \
 pids+=($!)
 
 agent_env=(TILLSYNC_STORE_ID=store-1 TILLSYNC_AGENT_ID=store-1-agent-1 TILLSYNC_LEDGER_PATH=$work/agent.db)
-echo "== loading store-1's catalog, members and loyalty policy (configs/*.example.csv, configs/policy.yaml)"
-env "${agent_env[@]}" "$work/bin/tillsync-agent" policy load configs/policy.yaml
-env "${agent_env[@]}" "$work/bin/tillsync-agent" catalog load configs/catalog.example.csv
+echo "== loading store-1's member cache from a file (configs/members.example.csv)"
 env "${agent_env[@]}" "$work/bin/tillsync-agent" members load configs/members.example.csv
 
 echo "== starting the agent of store-1 (till API on 127.0.0.1:$agent_port)"
@@ -62,6 +60,20 @@ wait_http() {
 }
 wait_http "http://127.0.0.1:$central_port/healthz"
 wait_http "http://127.0.0.1:$agent_port/healthz"
+
+echo "== HQ publishes the loyalty policy and the catalog; central sends them to the store"
+"$work/bin/tillsync-central" policy publish configs/policy.yaml --db "$work/central.db"
+"$work/bin/tillsync-central" catalog publish configs/catalog.example.csv --db "$work/central.db"
+held() { curl -fsS "http://127.0.0.1:$agent_port/v1/status" | tr -d ' \n' | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+for _ in $(seq 1 300); do
+  [ "$(held catalog)" = 1 ] && [ "$(held policy)" = 1 ] && break
+  sleep 0.1
+done
+[ "$(held catalog)" = 1 ] && [ "$(held policy)" = 1 ] || { echo "the store did not receive HQ's catalog and policy" >&2; tail -n 20 "$work"/*.log >&2; exit 1; }
+echo "   store-1 holds catalog version $(held catalog) and policy version $(held policy)"
+echo "== HQ's ledger takes over the member's opening balance from the old system"
+"$work/bin/tillsync-central" points adjust --card 8800000000017 --points 1800 --reason "opening balance" \
+  --id open-M000002 --db "$work/central.db"
 
 echo "== ringing up sales at the till"
 sell() {
@@ -96,4 +108,6 @@ echo "== sales per store at HQ"
 "$work/bin/tillsync-central" report sales --db "$work/central.db" 2>/dev/null ||
   curl -fsS "http://127.0.0.1:$central_port/v1/reports/sales-by-store"
 [ "$depth" = 0 ] || { echo "sales did not all reach central" >&2; exit 1; }
-echo "== demo done: 6 sales recorded at the tills reached HQ exactly once"
+echo "== the member's points at HQ (what the store showed: the opening balance and the new points, pending until the return window passes)"
+"$work/bin/tillsync-central" points balance --card 8800000000017 --db "$work/central.db"
+echo "== demo done: HQ's catalog and policy reached the store; 6 sales recorded at the tills reached HQ exactly once"

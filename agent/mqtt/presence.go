@@ -3,6 +3,8 @@ package mqtt
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -179,56 +181,35 @@ func (u *Uplink) presenceMessage(ctx context.Context, online bool, session uint6
 }
 
 // streamVersions lists the downstream versions held; 0 means none loaded.
+// A ledger that takes central's streams names all of them, members as
+// central's record version (not a hand-loaded file's, whose numbers mean
+// nothing to central); an older one names catalog, policy and members.
 func streamVersions(ctx context.Context, vs versionSource) ([]*syncproto.StreamVersion, error) {
-	catalog, err := vs.CatalogVersion(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("presence: %w", err)
-	}
-	members, err := vs.MembersVersion(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("presence: %w", err)
-	}
-	var policy uint64
-	p, err := vs.CurrentPolicy(ctx)
-	switch {
-	case err == nil:
-		policy = p.Version
-	case agent.ErrorCode(err) != agent.EUNAVAILABLE: // EUNAVAILABLE: none loaded
-		return nil, fmt.Errorf("presence: %w", err)
-	}
-	out := []*syncproto.StreamVersion{
-		{Stream: syncproto.StreamCatalog, Version: catalog},
-		{Stream: syncproto.StreamPolicy, Version: policy},
-		{Stream: syncproto.StreamMembers, Version: members},
-	}
-	// A ledger that takes central's per-store streams names their
-	// versions instead: members are then central's record version, not a
-	// hand-loaded file's (whose numbers mean nothing to central).
+	held := map[string]uint64{}
 	if ds, ok := vs.(agent.Downstream); ok {
-		for _, s := range []struct {
-			name string
-			get  func(context.Context) (uint64, error)
-		}{{syncproto.StreamMembers, ds.MembersStreamVersion}, {syncproto.StreamEnroll, ds.EnrollBlockVersion},
-			{syncproto.StreamCentralKey, ds.CentralKeyVersion}} {
-			v, err := s.get(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("presence: %s version: %w", s.name, err)
-			}
-			if s.name == syncproto.StreamMembers {
-				out[2].Version = v
-				continue
-			}
-			out = append(out, &syncproto.StreamVersion{Stream: s.name, Version: v})
-		}
-	}
-	if cb, ok := vs.(interface {
-		CardBlocksVersion(ctx context.Context) (uint64, error)
-	}); ok {
-		v, err := cb.CardBlocksVersion(ctx)
-		if err != nil {
+		var err error
+		if held, err = agent.StreamVersions(ctx, ds); err != nil {
 			return nil, fmt.Errorf("presence: %w", err)
 		}
-		out = append(out, &syncproto.StreamVersion{Stream: syncproto.StreamCardBlocks, Version: v})
+	} else {
+		var err error
+		if held[syncproto.StreamCatalog], err = vs.CatalogVersion(ctx); err != nil {
+			return nil, fmt.Errorf("presence: %w", err)
+		}
+		if held[syncproto.StreamMembers], err = vs.MembersVersion(ctx); err != nil {
+			return nil, fmt.Errorf("presence: %w", err)
+		}
+		held[syncproto.StreamPolicy] = 0
+		switch p, err := vs.CurrentPolicy(ctx); {
+		case err == nil:
+			held[syncproto.StreamPolicy] = p.Version
+		case agent.ErrorCode(err) != agent.EUNAVAILABLE: // EUNAVAILABLE: none loaded
+			return nil, fmt.Errorf("presence: %w", err)
+		}
+	}
+	out := make([]*syncproto.StreamVersion, 0, len(held))
+	for _, name := range slices.Sorted(maps.Keys(held)) {
+		out = append(out, &syncproto.StreamVersion{Stream: name, Version: held[name]})
 	}
 	return out, nil
 }

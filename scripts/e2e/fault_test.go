@@ -18,8 +18,13 @@ import (
 // subscribed to Mosquitto directly. While the lanes sell, the proxy cuts
 // every agent connection several times, duplicates every QoS 1 PUBLISH
 // for a while, and delays every forwarded chunk for a while (some of that
-// at the same time). Afterwards every confirmed sale is at central exactly
-// once and every agent's watermark has caught up (checkExactlyOnce).
+// at the same time). A second lane of every agent makes member sales on
+// cards all three stores share, earning and redeeming points, and the
+// redemptions ask central over the same proxied link. Afterwards every
+// confirmed sale is at central exactly once and every agent's watermark
+// has caught up (checkExactlyOnce), and every card's balance at central
+// is its opening balance plus exactly the points those sales moved
+// (pointsRun.check).
 //
 // Central does not expose its ingest counters (central/mqtt Stats) over
 // HTTP or in its log, so that central received the duplicates is shown
@@ -30,12 +35,15 @@ func TestFault_ProxyCutsDelaysDuplicates(t *testing.T) {
 	m := faultMosquitto(t, dir, freeAddr(t), "log_type all\n")
 	c := startCentral(t, centralOpts{dir: dir, brokerURL: m.url})
 	p := startProxy(t, strings.TrimPrefix(m.url, "tcp://"), nil)
+	pts := newPointsRun(c, 3)
 	agents, books := faultAgents(t, dir, 3, p.url(), nil)
+	pts.ready(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var selling sync.WaitGroup
 	for i, a := range agents {
 		selling.Go(func() { faultSellUntil(ctx, t, a.api, books[i]) })
+		selling.Go(func() { pts.sellUntil(ctx, t, a, i, "lane-2") })
 	}
 	faultRun(t, "sell normally", time.Second, nil)
 	faultRun(t, "duplicate publishes", 3*time.Second, func() { p.setDuplicate(true) })
@@ -52,10 +60,12 @@ func TestFault_ProxyCutsDelaysDuplicates(t *testing.T) {
 
 	for i, a := range agents {
 		books[i].settleUncertain(t, a.api)
+		pts.settle(t, a, i, books[i])
 		checkExactlyOnce(t, c, a, books[i])
 		n, _ := books[i].total()
 		t.Logf("%s: %d sales", a.agentID, n)
 	}
+	pts.check(t, c)
 	if p.duplicated.Load() == 0 {
 		t.Fatal("the proxy duplicated no PUBLISH: the test tested nothing")
 	}
@@ -72,7 +82,8 @@ func TestFault_ProxyCutsDelaysDuplicates(t *testing.T) {
 // one shared subscription of a real Mosquitto and one fresh PostgreSQL
 // database, kills one with SIGKILL while three agents sell, and checks
 // that the other carries on: every confirmed sale exactly once, every
-// agent's watermark caught up.
+// agent's watermark caught up, and every shared member card's balance
+// equal to its opening balance plus the points its sales moved.
 func TestFault_TwoCentralsSharedSubscription(t *testing.T) {
 	dir := t.TempDir()
 	m := faultMosquitto(t, dir, freeAddr(t), "log_type all\n")
@@ -87,12 +98,15 @@ func TestFault_TwoCentralsSharedSubscription(t *testing.T) {
 	// connections), so those batches reach the survivor only when the
 	// agent resends them, with a backoff of up to 16 × ack_timeout. A short
 	// ack_timeout keeps that recovery, which this test waits for, short.
+	pts := newPointsRun(survivor, 3)
 	agents, books := faultAgents(t, dir, 3, m.url, []string{"TILLSYNC_UPLINK_ACK_TIMEOUT=500ms"})
+	pts.ready(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var selling sync.WaitGroup
 	for i, a := range agents {
 		selling.Go(func() { faultSellUntil(ctx, t, a.api, books[i]) })
+		selling.Go(func() { pts.sellUntil(ctx, t, a, i, "lane-2") })
 	}
 	// Both instances must have taken batches before one dies, or the test
 	// would not exercise the shared subscription.
@@ -109,10 +123,12 @@ func TestFault_TwoCentralsSharedSubscription(t *testing.T) {
 
 	for i, a := range agents {
 		books[i].settleUncertain(t, a.api)
+		pts.settle(t, a, i, books[i])
 		checkExactlyOnce(t, survivor, a, books[i])
 		n, _ := books[i].total()
 		t.Logf("%s: %d sales", a.agentID, n)
 	}
+	pts.check(t, survivor)
 	_, _, c1 := faultMosquittoCounts(t, m, "tillsync-central-c1")
 	_, _, c2 := faultMosquittoCounts(t, m, "tillsync-central-c2")
 	t.Logf("mosquitto sent %d up publishes to c1 (killed) and %d to c2", c1, c2)
@@ -120,7 +136,8 @@ func TestFault_TwoCentralsSharedSubscription(t *testing.T) {
 
 // faultAgents starts n agents, each of its own store, on brokerURL with
 // env added to (and overriding) agentEnv, and waits until all are
-// connected.
+// connected. Each is given the example catalog, members and policy first
+// (loadExamplesAll), so its lanes can make member sales (pointsRun).
 func faultAgents(t *testing.T, dir string, n int, brokerURL string, env []string) ([]*agentProc, []*ledgerBook) {
 	t.Helper()
 	agents := make([]*agentProc, n)
@@ -132,8 +149,11 @@ func faultAgents(t *testing.T, dir string, n int, brokerURL string, env []string
 		// os/exec keeps the last of duplicate variables, so env overrides.
 		agents[i] = &agentProc{api: "http://" + addr, storeID: store, agentID: id, dir: dir,
 			env: append(agentEnv(dir, store, id, addr, brokerURL), env...)}
-		agents[i].launch(t)
 		books[i] = newBook()
+	}
+	loadExamplesAll(t, agents)
+	for _, a := range agents {
+		a.launch(t)
 	}
 	for _, a := range agents {
 		waitFor(t, time.Minute, a.agentID+" to connect", func() bool { return a.status(t).Connected })

@@ -80,6 +80,7 @@ func (m *Main) start(ctx context.Context) error {
 		BrokerURL: m.brokerURL(), InstanceID: c.InstanceID, Username: c.Broker.Username,
 		Password: c.Broker.Password, TLS: c.Broker.TLS.files(), Topics: topics, SharedGroup: c.Broker.SharedGroup,
 		Workers: c.Ingest.Workers, QueueSize: c.Ingest.QueueSize, AckTimeout: c.Ingest.AckTimeout,
+		ReservationTTL: c.Ingest.ReservationTTL, DeltaWindow: c.Ingest.DeltaWindow,
 		Now: m.Now, Logger: m.Logger, Auth: auth, Keys: keys,
 	}, m.DB)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 func newDecodeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "decode [file]",
-		Short: "Print a sync message (batch, ack, event) as JSON",
+		Short: "Print a sync message (batch, ack, event, downlink, rpc) as JSON",
 		Long: `Read one binary sync message from file, or from stdin when no file is given
 (e.g. piped from mosquitto_sub -C 1 -t 'tillsync/v1/demo/+/+/up'), and print
 it as JSON with the .proto field names. --kind auto guesses the kind.`,

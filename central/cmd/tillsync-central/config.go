@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tillsync/tillsync/central"
 	"github.com/tillsync/tillsync/central/mqtt"
 	"github.com/tillsync/tillsync/syncproto"
 )
@@ -84,6 +85,12 @@ type IngestConfig struct {
 	Workers    int           `mapstructure:"workers"`
 	QueueSize  int           `mapstructure:"queue_size"`
 	AckTimeout time.Duration `mapstructure:"ack_timeout"`
+	// ReservationTTL is how long an approved online redemption holds the
+	// member's points before the sale that uses them syncs.
+	ReservationTTL time.Duration `mapstructure:"reservation_ttl"`
+	// DeltaWindow is the most deltas a store catching up is sent; further
+	// behind, it gets a snapshot.
+	DeltaWindow int `mapstructure:"delta_window"`
 }
 
 // LogConfig is the logging section.
@@ -113,6 +120,7 @@ func DefaultConfig() Config {
 		Auth:     AuthConfig{Mode: AuthOpen},
 		Ingest: IngestConfig{
 			Workers: mqtt.DefaultWorkers, QueueSize: mqtt.DefaultQueueSize, AckTimeout: mqtt.DefaultAckTimeout,
+			ReservationTTL: central.DefaultReservationTTL, DeltaWindow: mqtt.DefaultDeltaWindow,
 		},
 		Log: LogConfig{Level: "info", Format: "text"},
 	}
@@ -159,6 +167,12 @@ func (c *Config) Validate() []string {
 	}
 	if c.Ingest.QueueSize < 1 || c.Ingest.QueueSize > 100000 {
 		p.add("ingest.queue_size", c.Ingest.QueueSize, "must be 1 to 100000")
+	}
+	if c.Ingest.ReservationTTL < time.Minute || c.Ingest.ReservationTTL > 24*time.Hour {
+		p.add("ingest.reservation_ttl", c.Ingest.ReservationTTL, "must be from 1m to 24h: long enough for a basket to be paid")
+	}
+	if c.Ingest.DeltaWindow < 1 || c.Ingest.DeltaWindow > 1000 {
+		p.add("ingest.delta_window", c.Ingest.DeltaWindow, "must be from 1 to 1000")
 	}
 	if c.Ingest.AckTimeout < 100*time.Millisecond {
 		p.add("ingest.ack_timeout", c.Ingest.AckTimeout, "must be at least 100ms")
