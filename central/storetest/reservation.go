@@ -149,8 +149,8 @@ func testLookupMember(t *testing.T, open Opener) {
 	if p := m.Proto().GetMember(); p.GetCard() != "C1" || p.GetBalanceAtMs() != tR.UnixMilli() || p.GetMaskedName() != "" {
 		t.Fatalf("wire member = %v", p)
 	}
-	if m, err := r.LookupMember(context.Background(), "DEBTOR", tR); err != nil || !m.Found || m.Debt != 30 || m.Balance != -30 {
-		t.Fatalf("LookupMember(DEBTOR) = %+v, %v; want found with debt 30", m, err)
+	if m, err := r.LookupMember(context.Background(), "DEBTOR", tR); err != nil || !m.Found || m.Debt != 30 || m.Balance != 0 {
+		t.Fatalf("LookupMember(DEBTOR) = %+v, %v; want found with debt 30 and no points", m, err)
 	}
 	blockCard(t, s, "C1", "reported lost")
 	m, err = r.LookupMember(context.Background(), "C1", tR)
