@@ -39,7 +39,7 @@ type Config struct {
 	// tls://, mqtts://, tcps:// or wss:// BrokerURL; zero verifies the
 	// broker against the system's roots. Setting it with a plain-text URL
 	// is an error.
-	TLS TLSFiles
+	TLS syncproto.TLSFiles
 	// Topics names the chain's topics; build it with syncproto.NewTopics.
 	Topics syncproto.Topics
 	// StoreID and AgentID are this agent's topic levels and identity.

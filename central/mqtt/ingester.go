@@ -37,7 +37,7 @@ type IngesterConfig struct {
 	// TLS is the CA, client certificate and server name for a TLS
 	// BrokerURL (ssl://, tls://, mqtts://, tcps://, wss://); zero verifies
 	// the broker against the system's roots.
-	TLS    TLSFiles
+	TLS    syncproto.TLSFiles
 	Topics syncproto.Topics
 	// SharedGroup, when set, subscribes as $share/<group>/... so that
 	// several central instances split the stream (DESIGN §7).

@@ -89,8 +89,8 @@ type UplinkTLSConfig struct {
 }
 
 // files returns the section as the uplink takes it.
-func (t UplinkTLSConfig) files() mqtt.TLSFiles {
-	return mqtt.TLSFiles{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}
+func (t UplinkTLSConfig) files() syncproto.TLSFiles {
+	return syncproto.TLSFiles{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}
 }
 
 // EnrollConfig is enrollment at the till (DESIGN §3, enrollment). The
@@ -214,13 +214,13 @@ func (u *UplinkConfig) validate() []string {
 
 // tlsProblem returns the problem with the uplink.tls section for
 // brokerURL, naming its key, or "" when the files load.
-func tlsProblem(f mqtt.TLSFiles, brokerURL string) string {
+func tlsProblem(f syncproto.TLSFiles, brokerURL string) string {
 	_, err := f.Config(brokerURL)
-	var te *mqtt.TLSError
+	var te *syncproto.TLSError
 	switch {
 	case err == nil:
 		return ""
-	case errors.As(err, &te) && te.Field == mqtt.TLSFieldURL:
+	case errors.As(err, &te) && te.Field == syncproto.TLSFieldURL:
 		return fmt.Sprintf("uplink.broker_url: %q is not a TLS URL (ssl, tls, mqtts, tcps, wss) but uplink.tls is set", brokerURL)
 	case errors.As(err, &te):
 		return fmt.Sprintf("uplink.tls.%s: %q %v", te.Field, te.Value, te.Err)

@@ -62,8 +62,8 @@ type BrokerTLSConfig struct {
 }
 
 // files returns the section as the ingester takes it.
-func (t BrokerTLSConfig) files() mqtt.TLSFiles {
-	return mqtt.TLSFiles{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}
+func (t BrokerTLSConfig) files() syncproto.TLSFiles {
+	return syncproto.TLSFiles{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}
 }
 
 // DatabaseConfig is the database section.
@@ -198,8 +198,8 @@ func (b *BrokerConfig) validate(p *problems) {
 		}
 		// The embedded broker listens in plain text; TLS settings here
 		// would promise an encryption that does not happen.
-		for _, f := range [][2]string{{mqtt.TLSFieldCAFile, b.TLS.CAFile}, {mqtt.TLSFieldCertFile, b.TLS.CertFile},
-			{mqtt.TLSFieldKeyFile, b.TLS.KeyFile}, {mqtt.TLSFieldServerName, b.TLS.ServerName}} {
+		for _, f := range [][2]string{{syncproto.TLSFieldCAFile, b.TLS.CAFile}, {syncproto.TLSFieldCertFile, b.TLS.CertFile},
+			{syncproto.TLSFieldKeyFile, b.TLS.KeyFile}, {syncproto.TLSFieldServerName, b.TLS.ServerName}} {
 			if f[1] != "" {
 				p.add("broker.tls."+f[0], f[1], "is only used with broker.mode external")
 			}
@@ -230,10 +230,10 @@ func (b *BrokerConfig) validate(p *problems) {
 // validateTLS adds the problem with the broker.tls files, if any.
 func (b *BrokerConfig) validateTLS(p *problems) {
 	_, err := b.TLS.files().Config(b.URL)
-	var te *mqtt.TLSError
+	var te *syncproto.TLSError
 	switch {
 	case err == nil:
-	case errors.As(err, &te) && te.Field == mqtt.TLSFieldURL:
+	case errors.As(err, &te) && te.Field == syncproto.TLSFieldURL:
 		p.add("broker.url", b.URL, "is not a TLS URL (ssl, tls, mqtts, tcps, wss) but broker.tls is set")
 	case errors.As(err, &te):
 		p.add("broker.tls."+te.Field, te.Value, te.Err.Error())

@@ -1,4 +1,4 @@
-package mqtt
+package syncproto
 
 import (
 	"crypto/tls"
@@ -11,7 +11,7 @@ import (
 )
 
 // TLS field names, as TLSError.Field reports them; the agent's config keys
-// under uplink.tls use the same names.
+// under uplink.tls and central's under broker.tls use the same names.
 const (
 	TLSFieldCAFile     = "ca_file"
 	TLSFieldCertFile   = "cert_file"
@@ -22,7 +22,9 @@ const (
 	TLSFieldURL = "url"
 )
 
-// TLSFiles names the files and settings of a TLS connection to the broker.
+// TLSFiles names the files and settings of a TLS connection to the broker
+// (DESIGN §5 rule 6: transport is TLS with per-agent credentials). Agents
+// and central dial the broker alike, so both build their TLS from it.
 // The zero value verifies the broker against the system's roots under the
 // broker URL's host name. There is deliberately no switch that turns
 // verification off: a broker with a private CA is trusted through CAFile.
