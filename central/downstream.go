@@ -295,3 +295,25 @@ func StreamVersionFromRow(stream string, version uint64, delta []byte, whole boo
 	}
 	return v, nil
 }
+
+// NextStreamVersion runs next on the latest version of stream (nil when
+// none) and numbers what it returns latest+1, created at now; it returns
+// the new version with its delta and snapshot encoded for the database.
+// Every store's AppendStreamVersion calls it inside its transaction.
+func NextStreamVersion(stream string, latest *StreamVersion, now time.Time,
+	next func(*StreamVersion) (*StreamVersion, error)) (v *StreamVersion, delta, snapshot []byte, err error) {
+	if v, err = next(latest); err != nil {
+		return nil, nil, nil, err
+	}
+	v.Stream, v.Version, v.CreatedAt = stream, 1, now
+	if latest != nil {
+		v.Version = latest.Version + 1
+	}
+	if delta, err = EncodeContent(v.Delta); err != nil {
+		return nil, nil, nil, err
+	}
+	if snapshot, err = EncodeContent(v.Snapshot); err != nil {
+		return nil, nil, nil, err
+	}
+	return v, delta, snapshot, nil
+}

@@ -58,19 +58,7 @@ func appendVersion(ctx context.Context, tx *sql.Tx, stream string, now time.Time
 	if err != nil {
 		return nil, err
 	}
-	v, err := next(latest)
-	if err != nil {
-		return nil, err
-	}
-	v.Stream, v.Version, v.CreatedAt = stream, 1, now
-	if latest != nil {
-		v.Version = latest.Version + 1
-	}
-	delta, err := central.EncodeContent(v.Delta)
-	if err != nil {
-		return nil, err
-	}
-	snap, err := central.EncodeContent(v.Snapshot)
+	v, delta, snap, err := central.NextStreamVersion(stream, latest, now, next)
 	if err != nil {
 		return nil, err
 	}
