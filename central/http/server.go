@@ -29,6 +29,8 @@ type Server struct {
 	mux    *http.ServeMux
 	srv    *http.Server
 	addr   string
+	// metrics is what SetMetrics installed.
+	metrics metricsSource
 }
 
 // NewServer returns a Server reading from store; logger receives internal
@@ -44,6 +46,7 @@ func NewServer(store Reader, logger *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /v1/agents", s.handleAgents)
 	s.mux.HandleFunc("GET /v1/quarantine", s.handleQuarantine)
 	s.mux.HandleFunc("GET /v1/stores", s.handleStores)
+	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
 	s.routeMembers()
 	return s
 }

@@ -86,6 +86,8 @@ func (m *Main) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	in := m.Ingester
+	m.Server.SetMetrics(func() []centralhttp.Sample { return ingesterSamples(in) })
 	return m.Ingester.Start(ctx)
 }
 

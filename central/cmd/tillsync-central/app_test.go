@@ -123,6 +123,19 @@ func TestMain_Run(t *testing.T) {
 		if !ok || len(stores) != 1 || stores[0].(map[string]any)["sales"] != float64(5) {
 			t.Fatalf("report = %v, want s1 with 5 sales", rep)
 		}
+		resp, err := http.Get("http://" + m.Server.Addr() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if cerr := resp.Body.Close(); err == nil {
+			err = cerr
+		}
+		for _, want := range []string{`tillsync_central_events_total{result="applied"} 5`, "tillsync_central_acks_total 1", "tillsync_central_subscribed 1"} {
+			if err != nil || !strings.Contains(string(body), want) {
+				t.Errorf("metrics lack %q (%v):\n%s", want, err, body)
+			}
+		}
 	})
 	t.Run("OKExternalSharedGroup", func(t *testing.T) {
 		b, err := mqtt.StartBroker("127.0.0.1:0", nil)
