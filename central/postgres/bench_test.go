@@ -89,3 +89,27 @@ func rawInsert(ctx context.Context, tx pgx.Tx, first uint64, pipelined bool) err
 	}
 	return nil
 }
+
+// BenchmarkIngestBatch_MemberStats measures what the member statistics
+// cost at ingest: the same 100-sale batches of five-line sales in three
+// categories, with member cards (statistics kept) and without (none).
+// Compare the two sales/s of one run.
+func BenchmarkIngestBatch_MemberStats(b *testing.B) {
+	for _, v := range []struct {
+		name    string
+		members bool
+	}{{"Members", true}, {"Anonymous", false}} {
+		b.Run(v.name, func(b *testing.B) {
+			db := openDB(b, freshDSN(b))
+			ctx := context.Background()
+			seq := uint64(1)
+			for b.Loop() {
+				if _, err := db.IngestBatch(ctx, storetest.MemberSaleBatch("s1", "a1", seq, seq+benchBatch-1, v.members), time.Now()); err != nil {
+					b.Fatal(err)
+				}
+				seq += benchBatch
+			}
+			b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "sales/s")
+		})
+	}
+}

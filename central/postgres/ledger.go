@@ -25,6 +25,9 @@ type ledger struct {
 	// inserted and insertedPoints count the entries this ledger stored.
 	inserted       int
 	insertedPoints int64
+	// added are the entries stored for the first time, for the member
+	// statistics (memberstats.go).
+	added []central.PointsEntry
 }
 
 // insertEntrySQL inserts an entry and, only when its id was free, adds it
@@ -126,6 +129,7 @@ func (l *ledger) insertEntries(ctx context.Context, es []central.PointsEntry) er
 			}
 			l.inserted++
 			l.insertedPoints += e.Points
+			l.added = append(l.added, *e)
 			if e.Kind == central.PointsRedeem {
 				l.redeems = append(l.redeems, *e)
 			}

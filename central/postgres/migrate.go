@@ -159,6 +159,8 @@ CREATE TABLE ledger_sale_keys (
 	downstreamMigration,
 	// 5: redemption reservations of the online RPC (reservation.go).
 	reservationMigration,
+	// 6: member statistics kept at ingest (memberstats.go).
+	memberStatsMigration,
 }
 
 // migrateLockKey is the advisory lock migrations hold, so instances started

@@ -77,14 +77,17 @@ func replay(ctx context.Context, tx pgx.Tx, id, nowMS int64) (central.ReplayResu
 		return res, nil
 	}
 	res.Applied = true
+	l := ledger{tx: tx, nowMS: nowMS}
 	if r.Ledger != nil {
-		l := ledger{tx: tx, nowMS: nowMS}
 		if err := l.apply(ctx, []*central.LedgerChange{r.Ledger}); err != nil {
 			return res, fmt.Errorf("apply points: %w", err)
 		}
 		if err := l.flag(ctx); err != nil {
 			return res, err
 		}
+	}
+	if err := applyStats(ctx, tx, nowMS, []statsEvent{{agent: res.AgentID, ev: r.Event}}, l.added); err != nil {
+		return res, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE events SET kind = $1 WHERE agent_id = $2 AND seq = $3`, r.Kind, res.AgentID, seq); err != nil {
 		return res, fmt.Errorf("update event kind: %w", err)

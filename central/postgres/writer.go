@@ -28,6 +28,7 @@ type writer struct {
 	quarantine []string  // reason items[i] is to be quarantined with, or ""
 	idTaken    []bool    // items[i]'s event id is stored under another key
 	totals     []storeTotal
+	added      []central.PointsEntry // ledger entries stored for the first time
 }
 
 // storeTotal is a part of the batch's increment to its store's totals.
@@ -56,7 +57,7 @@ SELECT count(*) FROM s`
 func (w *writer) run(ctx context.Context) (central.IngestResult, error) {
 	n := len(w.items)
 	w.inserted, w.out, w.quarantine, w.idTaken = make([]bool, n), make([]outcome, n), make([]string, n), make([]bool, n)
-	for _, step := range []func(context.Context) error{w.insertEvents, w.classify, w.insertSales, w.applyLedger, w.finish} {
+	for _, step := range []func(context.Context) error{w.insertEvents, w.classify, w.insertSales, w.applyLedger, w.applyStats, w.finish} {
 		if err := step(ctx); err != nil {
 			return central.IngestResult{}, err
 		}
@@ -251,7 +252,20 @@ func (w *writer) applyLedger(ctx context.Context) error {
 	if err := l.apply(ctx, changes); err != nil {
 		return fmt.Errorf("apply points: %w", err)
 	}
+	w.added = l.added
 	return l.flag(ctx)
+}
+
+// applyStats is round 4b: the member statistics of the applied events
+// (memberstats.go).
+func (w *writer) applyStats(ctx context.Context) error {
+	var evs []statsEvent
+	for i := range w.items {
+		if w.out[i] == applied {
+			evs = append(evs, statsEvent{agent: w.b.GetAgentId(), ev: w.items[i].ev})
+		}
+	}
+	return applyStats(ctx, w.tx, w.receivedMS, evs, w.added)
 }
 
 // finish is round 5: quarantine rows in seq order (a row already there

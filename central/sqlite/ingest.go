@@ -46,7 +46,7 @@ func (db *DB) IngestBatch(ctx context.Context, b *syncproto.Batch, receivedAt ti
 	}
 	defer rollback(tx, db.logger)
 	ing := ingest{tx: tx, b: b, receivedMS: receivedAt.UnixMilli(),
-		ledger: ledger{tx: tx, nowMS: receivedAt.UnixMilli()}}
+		ledger: ledger{tx: tx, nowMS: receivedAt.UnixMilli()}, stats: statsWriter{tx: tx, nowMS: receivedAt.UnixMilli()}}
 	for _, ev := range b.GetEvents() {
 		o, err := ing.event(ctx, ev, receivedAt)
 		if err != nil {
@@ -64,6 +64,10 @@ func (db *DB) IngestBatch(ctx context.Context, b *syncproto.Batch, receivedAt ti
 	if err := ing.ledger.flag(ctx); err != nil {
 		return central.IngestResult{}, fmt.Errorf("ingest batch %s: %w", b.GetAgentId(), err)
 	}
+	ing.stats.points(ing.ledger.added)
+	if err := ing.stats.flush(ctx); err != nil {
+		return central.IngestResult{}, fmt.Errorf("ingest batch %s: %w", b.GetAgentId(), err)
+	}
 	if err := ing.agent(ctx); err != nil {
 		return central.IngestResult{}, fmt.Errorf("ingest batch %s: %w", b.GetAgentId(), err)
 	}
@@ -79,6 +83,7 @@ type ingest struct {
 	b          *syncproto.Batch
 	receivedMS int64
 	ledger     ledger
+	stats      statsWriter // member statistics (memberstats.go)
 }
 
 func (in *ingest) event(ctx context.Context, ev *syncproto.Event, receivedAt time.Time) (outcome, error) {
@@ -110,6 +115,9 @@ func (in *ingest) event(ctx context.Context, ev *syncproto.Event, receivedAt tim
 	// Points only with an applied event: a quarantined one's points wait
 	// for its replay.
 	if err := in.ledger.apply(ctx, lc); err != nil {
+		return 0, fmt.Errorf("event seq %d: %w", ev.GetSeq(), err)
+	}
+	if err := in.stats.event(ctx, in.b.GetAgentId(), ev); err != nil {
 		return 0, fmt.Errorf("event seq %d: %w", ev.GetSeq(), err)
 	}
 	return applied, nil

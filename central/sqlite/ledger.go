@@ -19,6 +19,9 @@ type ledger struct {
 	// redeems are the redemptions applied for the first time in this
 	// transaction, checked for overdraft at its end (flag).
 	redeems []central.PointsEntry
+	// added are the entries stored for the first time, for the member
+	// statistics (memberstats.go).
+	added []central.PointsEntry
 }
 
 const insertEntrySQL = `INSERT INTO points_entries (entry_id, card, member_id, kind, points, sale_id,
@@ -90,6 +93,7 @@ func (l *ledger) insertEntry(ctx context.Context, e central.PointsEntry) (bool, 
 	if e.Kind == central.PointsRedeem {
 		l.redeems = append(l.redeems, e)
 	}
+	l.added = append(l.added, e)
 	return true, nil
 }
 

@@ -162,6 +162,8 @@ CREATE TABLE points_returned_lines (
 	downstreamMigration,
 	// 5: redemption reservations of the online RPC (reservation.go).
 	reservationMigration,
+	// 6: member statistics kept at ingest (memberstats.go).
+	memberStatsMigration,
 }
 
 // migrate brings the schema to len(migrations) in one transaction.

@@ -61,6 +61,14 @@ func (db *DB) ReplayQuarantined(ctx context.Context, id int64) (central.ReplayRe
 		if err := l.flag(ctx); err != nil {
 			return res, fmt.Errorf("replay quarantined %d: %w", id, err)
 		}
+		st := statsWriter{tx: tx, nowMS: l.nowMS}
+		if err := st.event(ctx, res.AgentID, r.Event); err != nil {
+			return res, fmt.Errorf("replay quarantined %d: %w", id, err)
+		}
+		st.points(l.added)
+		if err := st.flush(ctx); err != nil {
+			return res, fmt.Errorf("replay quarantined %d: %w", id, err)
+		}
 	}
 	if err := finishReplay(ctx, tx, id, seq, &res, r); err != nil {
 		return res, fmt.Errorf("replay quarantined %d: %w", id, err)

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) central.Store) {
 	t.Run("Store_Points", func(t *testing.T) { testPoints(t, open) })
 	t.Run("Downstreams", func(t *testing.T) { testDownstreams(t, open) })
 	t.Run("Reservations", func(t *testing.T) { testReservations(t, open) })
+	t.Run("MemberStats", func(t *testing.T) { testMemberStats(t, open) })
 }
 
 // testKeptForLedger: returns and enrollments are stored once, not

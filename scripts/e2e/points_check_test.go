@@ -373,6 +373,7 @@ func (r *pointsRun) want() map[string]cardWant {
 func (r *pointsRun) check(t *testing.T, c *central) {
 	t.Helper()
 	want := r.want()
+	deadline := time.Now().Add(30 * time.Second)
 	var redeeming, refused int
 	for _, b := range r.books {
 		refused += b.refused
@@ -383,7 +384,7 @@ func (r *pointsRun) check(t *testing.T, c *central) {
 		if w.sales == 0 {
 			t.Errorf("card %s: no confirmed member sale; the check tested nothing", pc.card)
 		}
-		got, ok := r.waitBalance(t, c, pc.card, w)
+		got, ok := r.waitBalance(c, pc.card, w, deadline)
 		t.Logf("card %s: %d sales (%d redeeming): central total %d from %d entries, want %d from %d",
 			centralMask(pc.card), w.sales, w.redeeming, got.Total, got.Entries, w.total, w.entries)
 		if !ok {
@@ -403,13 +404,11 @@ type cardBalance struct {
 	Entries int64 `json:"entries"`
 }
 
-// waitBalance polls central's balance of card until it is w. Once the
-// outboxes drained central has acked, so it holds every entry already;
-// the wait only covers a reader that lags its writer.
-func (r *pointsRun) waitBalance(t *testing.T, c *central, card string, w cardWant) (cardBalance, bool) {
-	t.Helper()
+// waitBalance polls central's balance of card until it is w or deadline
+// passes. Once the outboxes drained central has acked, so it holds every
+// entry already; the wait only covers a reader that lags its writer.
+func (r *pointsRun) waitBalance(c *central, card string, w cardWant, deadline time.Time) (cardBalance, bool) {
 	var got cardBalance
-	deadline := time.Now().Add(30 * time.Second)
 	for {
 		code, err := getJSON(c.http+"/v1/cards/"+card+"/balance", &got)
 		if err == nil && code == http.StatusOK && got.Total == w.total && got.Entries == w.entries {
