@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 need_go
 # gcc: cgo and the race detector; libusb + pkg-config: the USB driver;
 # umockdev: the USB driver's tests on an emulated device;
-# mosquitto: the external-broker tests start their own on a free port.
-need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev umockdev libumockdev-dev mosquitto ca-certificates
+# mosquitto: the external-broker tests start their own on a free port;
+# chromium: central/http's dashboard test drives a real headless Chromium
+# (/usr/bin/chromium) with chromedp.
+need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev umockdev libumockdev-dev mosquitto ca-certificates chromium
 export CGO_ENABLED=1
 
 echo "== gofmt"

@@ -23,11 +23,12 @@ const maxPointsLimit = 1000
 
 // routeMembers registers the member points routes. Answers carry card
 // numbers masked (DESIGN §3 privacy); the caller of the balance route
-// already knows the full one.
+// already knows the full one. With the dashboard on they need a dashboard
+// session (401 without); with it off they are the localhost API.
 func (s *Server) routeMembers() {
-	s.mux.HandleFunc("GET /v1/cards/{card}/balance", s.handleBalance)
-	s.mux.HandleFunc("GET /v1/debtors", s.handleDebtors)
-	s.mux.HandleFunc("GET /v1/overdrafts", s.handleOverdrafts)
+	s.mux.HandleFunc("GET /v1/cards/{card}/balance", s.requireSession(s.handleBalance))
+	s.mux.HandleFunc("GET /v1/debtors", s.requireSession(s.handleDebtors))
+	s.mux.HandleFunc("GET /v1/overdrafts", s.requireSession(s.handleOverdrafts))
 }
 
 type balanceJSON struct {

@@ -31,10 +31,13 @@ type Server struct {
 	addr   string
 	// metrics is what SetMetrics installed.
 	metrics metricsSource
+	// dash is the HQ dashboard; nil when it is off (EnableDashboard).
+	dash *dashboard
 }
 
 // NewServer returns a Server reading from store; logger receives internal
-// errors (nil discards them).
+// errors (nil discards them). The HQ dashboard is off until
+// EnableDashboard.
 func NewServer(store Reader, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

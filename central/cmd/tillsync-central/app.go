@@ -69,6 +69,9 @@ func (m *Main) start(ctx context.Context) error {
 		}
 	}
 	m.Server = centralhttp.NewServer(m.DB, m.Logger)
+	if err := m.enableDashboard(); err != nil {
+		return err
+	}
 	if err := m.Server.Open(c.HTTP.Listen); err != nil {
 		return err
 	}
@@ -89,6 +92,32 @@ func (m *Main) start(ctx context.Context) error {
 	in := m.Ingester
 	m.Server.SetMetrics(func() []centralhttp.Sample { return ingesterSamples(in) })
 	return m.Ingester.Start(ctx)
+}
+
+// enableDashboard turns the HQ dashboard on when dashboard.users_file is
+// set; without it the dashboard stays off and member data stays the
+// localhost API.
+func (m *Main) enableDashboard() error {
+	d := m.Config.Dashboard
+	if d.UsersFile == "" {
+		m.Logger.Info("dashboard off: dashboard.users_file is not set")
+		return nil
+	}
+	users, err := centralhttp.LoadUsers(d.UsersFile)
+	if err != nil {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	key, err := d.sessionKey()
+	if err != nil {
+		return fmt.Errorf("dashboard.session_key %w", err)
+	}
+	if err := m.Server.EnableDashboard(centralhttp.DashboardOptions{
+		Users: users, SessionKey: key, SessionTTL: d.SessionTTL, Now: m.Now,
+	}); err != nil {
+		return err
+	}
+	m.Logger.Info("dashboard on: serve it behind TLS", "path", "/dashboard/", "users", users.Len())
+	return nil
 }
 
 // openDB opens the store database.driver names.

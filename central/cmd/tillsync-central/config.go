@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/central"
+	centralhttp "github.com/tillsync/tillsync/central/http"
 	"github.com/tillsync/tillsync/central/mqtt"
 	"github.com/tillsync/tillsync/syncproto"
 )
@@ -28,6 +30,8 @@ type Config struct {
 	Ingest     IngestConfig   `mapstructure:"ingest"`
 	Log        LogConfig      `mapstructure:"log"`
 	Auth       AuthConfig     `mapstructure:"auth"`
+	// Dashboard is the HQ dashboard (off without a users file).
+	Dashboard DashboardConfig `mapstructure:"dashboard"`
 }
 
 // BrokerConfig is the MQTT section.
@@ -114,10 +118,11 @@ func DefaultConfig() Config {
 		ChainID:    "demo",
 		InstanceID: "main",
 		// 18830, not 1883: a system Mosquitto often owns 1883.
-		Broker:   BrokerConfig{Mode: BrokerEmbedded, Listen: "127.0.0.1:18830", TopicPrefix: syncproto.DefaultPrefix},
-		Database: DatabaseConfig{Driver: DriverSQLite, Path: "tillsync-central.db"},
-		HTTP:     HTTPConfig{Listen: "127.0.0.1:8090"},
-		Auth:     AuthConfig{Mode: AuthOpen},
+		Broker:    BrokerConfig{Mode: BrokerEmbedded, Listen: "127.0.0.1:18830", TopicPrefix: syncproto.DefaultPrefix},
+		Database:  DatabaseConfig{Driver: DriverSQLite, Path: "tillsync-central.db"},
+		HTTP:      HTTPConfig{Listen: "127.0.0.1:8090"},
+		Auth:      AuthConfig{Mode: AuthOpen},
+		Dashboard: DashboardConfig{SessionTTL: centralhttp.DefaultSessionTTL},
 		Ingest: IngestConfig{
 			Workers: mqtt.DefaultWorkers, QueueSize: mqtt.DefaultQueueSize, AckTimeout: mqtt.DefaultAckTimeout,
 			ReservationTTL: central.DefaultReservationTTL, DeltaWindow: mqtt.DefaultDeltaWindow,
@@ -145,6 +150,7 @@ func (c *Config) Validate() []string {
 	}
 	c.Broker.validate(&p)
 	c.Auth.validate(&p)
+	c.Dashboard.validate(&p)
 	switch c.Database.Driver {
 	case DriverSQLite:
 		if c.Database.Path == "" {
@@ -267,4 +273,50 @@ func newLogger(c LogConfig, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// DashboardConfig is the HQ dashboard section. The dashboard is off (its
+// routes answer 404) unless UsersFile is set: it is never open by default.
+type DashboardConfig struct {
+	// UsersFile holds one "name:$pbkdf2-sha256$..." line per user, as
+	// tillsync-central users add writes it. Read at start.
+	UsersFile string `mapstructure:"users_file"`
+	// SessionKey signs the session cookies: base64 of at least 32 bytes,
+	// the same on every instance behind one address. Empty: a random key
+	// per process (sessions end at a restart). It is a secret; prefer
+	// TILLSYNC_DASHBOARD_SESSION_KEY over the file.
+	SessionKey string `mapstructure:"session_key"`
+	// SessionTTL is how long a login lasts.
+	SessionTTL time.Duration `mapstructure:"session_ttl"`
+}
+
+func (d *DashboardConfig) validate(p *problems) {
+	if d.UsersFile != "" {
+		// Read it now, so that config validate catches a bad line before a
+		// restart does. The error names the line, never a hash.
+		if _, err := centralhttp.LoadUsers(d.UsersFile); err != nil {
+			p.add("dashboard.users_file", d.UsersFile, "cannot be used: "+err.Error())
+		}
+	}
+	if _, err := d.sessionKey(); err != nil {
+		p.add("dashboard.session_key", "(hidden)", err.Error()) // a secret: never echoed
+	}
+	if d.SessionTTL < time.Minute || d.SessionTTL > 7*24*time.Hour {
+		p.add("dashboard.session_ttl", d.SessionTTL, "must be from 1m to 168h")
+	}
+}
+
+// sessionKey decodes session_key; nil when it is empty.
+func (d *DashboardConfig) sessionKey() ([]byte, error) {
+	if d.SessionKey == "" {
+		return nil, nil
+	}
+	key, err := base64.StdEncoding.DecodeString(d.SessionKey)
+	if err != nil {
+		return nil, errors.New("is not base64 (make one with: head -c 32 /dev/urandom | base64)")
+	}
+	if len(key) < centralhttp.MinSessionKey {
+		return nil, fmt.Errorf("has %d bytes, want at least %d (head -c 32 /dev/urandom | base64)", len(key), centralhttp.MinSessionKey)
+	}
+	return key, nil
 }
