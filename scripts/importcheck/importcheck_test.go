@@ -73,6 +73,7 @@ func TestCheck_Synthetic(t *testing.T) {
 		{"ErrDriversImportAgent", "drivers/serial/port.go", []string{testModule + "/agent"}, []string{testModule + "/agent"}},
 		{"ErrAgentRootHTTP", "agent/service.go", []string{"net/http", "net/http/httptest", "os/exec"}, []string{"net/http", "net/http/httptest", "os/exec"}},
 		{"ErrCentralRootSQL", "central/ledger.go", []string{"database/sql", "database/sql/driver"}, []string{"database/sql", "database/sql/driver"}},
+		{"ErrChromedpOutsideTests", "central/http/dashboard.go", []string{"github.com/chromedp/chromedp"}, []string{"github.com/chromedp/chromedp"}},
 		{"ErrCmdImportsBolt", "agent/cmd/tillsync-agent/main.go", []string{"go.etcd.io/bbolt"}, []string{"go.etcd.io/bbolt"}},
 	}
 	for _, tt := range tests {

@@ -30,6 +30,8 @@ func Rules(module string) []Rule {
 		onlyInCmd("github.com/spf13/viper"),
 		onlyInCmd("github.com/spf13/cobra"),
 		onlyInCmd("github.com/spf13/pflag"),
+		onlyInTests("github.com/chromedp/chromedp"),
+		onlyInTests("github.com/chromedp/cdproto"),
 		forbid("the agent tree does not import the central tree", inTree("agent"), centralTree),
 		forbid("the central tree does not import the agent tree", inTree("central"), agentTree),
 		forbid("syncproto imports neither agent nor central", inTree("syncproto"), agentTree, centralTree),
@@ -52,6 +54,17 @@ func onlyIn(lib string, dirs ...string) Rule {
 			}
 			return true
 		},
+		Forbids: func(path string) bool { return under(path, lib) },
+	}
+}
+
+// onlyInTests keeps lib out of every non-test file (the checker reads
+// non-test files only): the browser driver is a test tool, never part of
+// a binary.
+func onlyInTests(lib string) Rule {
+	return Rule{
+		Name:    lib + " is imported only by tests",
+		Applies: func(string) bool { return true },
 		Forbids: func(path string) bool { return under(path, lib) },
 	}
 }
