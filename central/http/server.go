@@ -33,6 +33,8 @@ type Server struct {
 	metrics metricsSource
 	// dash is the HQ dashboard; nil when it is off (EnableDashboard).
 	dash *dashboard
+	// reports is the state of the /v1/reports routes (reports.go).
+	reports *reportRoutes
 }
 
 // NewServer returns a Server reading from store; logger receives internal
@@ -51,6 +53,7 @@ func NewServer(store Reader, logger *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /v1/stores", s.handleStores)
 	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
 	s.routeMembers()
+	s.routeReports()
 	return s
 }
 

@@ -161,6 +161,10 @@ CREATE TABLE ledger_sale_keys (
 	reservationMigration,
 	// 6: member statistics kept at ingest (memberstats.go).
 	memberStatsMigration,
+	// 7: customer classification runs (classification.go).
+	classificationMigration,
+	// 8: indexes of the HQ reports (reports.go).
+	reportsMigration,
 }
 
 // migrateLockKey is the advisory lock migrations hold, so instances started

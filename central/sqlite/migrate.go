@@ -164,6 +164,10 @@ CREATE TABLE points_returned_lines (
 	reservationMigration,
 	// 6: member statistics kept at ingest (memberstats.go).
 	memberStatsMigration,
+	// 7: customer classification runs (classification.go).
+	classificationMigration,
+	// 8: indexes of the HQ reports (reports.go).
+	reportsMigration,
 }
 
 // migrate brings the schema to len(migrations) in one transaction.

@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) central.Store) {
 	t.Run("Downstreams", func(t *testing.T) { testDownstreams(t, open) })
 	t.Run("Reservations", func(t *testing.T) { testReservations(t, open) })
 	t.Run("MemberStats", func(t *testing.T) { testMemberStats(t, open) })
+	t.Run("Classification", func(t *testing.T) { testClassification(t, open) })
+	t.Run("Reports", func(t *testing.T) { testReports(t, open) })
 }
 
 // testKeptForLedger: returns and enrollments are stored once, not

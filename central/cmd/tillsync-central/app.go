@@ -69,6 +69,9 @@ func (m *Main) start(ctx context.Context) error {
 		}
 	}
 	m.Server = centralhttp.NewServer(m.DB, m.Logger)
+	if err := m.setReportOptions(); err != nil {
+		return err
+	}
 	if err := m.enableDashboard(); err != nil {
 		return err
 	}

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/tillsync/tillsync/central"
+	centralhttp "github.com/tillsync/tillsync/central/http"
 )
 
 func newReportCmd() *cobra.Command {
@@ -49,6 +53,9 @@ may keep writing); PostgreSQL is shared anyway.`,
 	sales.Flags().String("db", "", "SQLite database file (database.path)")
 	bindFlag(sales.Flags(), "db", "database.path")
 	report.AddCommand(sales)
+	for _, spec := range reportSpecs() {
+		report.AddCommand(newHQReportCmd(spec))
+	}
 	return report
 }
 
@@ -88,4 +95,181 @@ func writeSales(w io.Writer, format string, rows []central.StoreSales) error {
 		fmt.Fprintf(tw, "all\t%d\t%s\t\n", sales, central.FormatFen(total))
 		return tw.Flush()
 	}
+}
+
+// hqReport is what one HQ report command needs to run its report.
+type hqReport struct {
+	db       central.Store
+	reports  central.Reports
+	cfg      ReportsConfig
+	loc      *time.Location
+	from, to time.Time // the range, for ranged reports
+	now      time.Time
+}
+
+// reportSpec describes one HQ report command.
+type reportSpec struct {
+	use, short, long string
+	ranged           bool // takes --from and --to
+	records          func(ctx context.Context, r hqReport) ([][]string, error)
+}
+
+// rangeHelp documents --from and --to of the ranged reports.
+const rangeHelp = `
+--from and --to are local dates of reports.time_zone (2026-01-01: that
+day's midnight) or RFC 3339 times; the range is [from, to), so
+--from 2026-01-01 --to 2026-02-01 is January. Without --to the range ends
+tonight at midnight; without --from it starts 30 days before --to.`
+
+func reportSpecs() []reportSpec {
+	salesBy := func(by string) func(context.Context, hqReport) ([][]string, error) {
+		return func(ctx context.Context, r hqReport) ([][]string, error) {
+			rows, err := r.reports.SalesByPeriod(ctx, r.from, r.to, by, r.loc)
+			return central.SalesRecords(rows, by), err
+		}
+	}
+	return []reportSpec{
+		{use: "sales-by-day", short: "Print sales per store and local day", ranged: true, records: salesBy(central.PeriodDay),
+			long: "Print the number of sales and their total per store and day of reports.time_zone (gross: returns\nare not subtracted; a sale counts at its till's wall time)."},
+		{use: "sales-by-hour", short: "Print sales per store and local hour", ranged: true, records: salesBy(central.PeriodHour),
+			long: "Print the number of sales and their total per store and hour of reports.time_zone."},
+		{use: "member-contribution", short: "Print member sales ÷ all sales per store and month", ranged: true,
+			long: "Print, per store and month of reports.time_zone, the sales of member cards against all sales.",
+			records: func(ctx context.Context, r hqReport) ([][]string, error) {
+				rows, err := r.reports.MemberContribution(ctx, r.from, r.to, r.loc)
+				return central.ContributionRecords(rows), err
+			}},
+		{use: "liability", short: "Print the points liability now",
+			long: `Print the points members hold (cards with a positive balance) valued at
+reports.point_value_fen_per_100_points, less the breakage observed over the
+last 12 months: expired ÷ (expired + redeemed) points.`,
+			records: func(ctx context.Context, r hqReport) ([][]string, error) {
+				l, err := r.reports.PointsLiability(ctx, r.now, r.cfg.PointValueFenPer100)
+				return central.LiabilityRecords(l), err
+			}},
+		{use: "redemption", short: "Print redeemed ÷ earned points", ranged: true,
+			long: "Print the points redeemed against the points earned by entries in the range (gross of returns).",
+			records: func(ctx context.Context, r hqReport) ([][]string, error) {
+				rr, err := r.reports.RedemptionRate(ctx, r.from, r.to)
+				return central.RedemptionRecords(rr), err
+			}},
+		{use: "sync-status", short: "Print every agent's presence and sync lag",
+			long: `Print every agent's latest presence (online, outbox depth, oldest unsynced
+event and its age, clock skew) beside what central holds of its journal.`,
+			records: func(ctx context.Context, r hqReport) ([][]string, error) {
+				presence, err := r.db.Presence(ctx)
+				if err != nil {
+					return nil, err
+				}
+				agents, err := r.db.Agents(ctx)
+				return central.SyncStatusRecords(central.SyncStatusOf(presence, agents, r.now)), err
+			}},
+	}
+}
+
+// newHQReportCmd builds the command of spec. It opens the database as
+// report sales does: a SQLite file read-only.
+func newHQReportCmd(spec reportSpec) *cobra.Command {
+	long := spec.long
+	if spec.ranged {
+		long += "\n" + rangeHelp
+	}
+	cmd := &cobra.Command{Use: spec.use, Short: spec.short, Long: long, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runHQReport(cmd, spec) }}
+	cmd.Flags().String("format", "table", "table or csv")
+	cmd.Flags().String("db", "", "SQLite database file (database.path)")
+	bindFlag(cmd.Flags(), "db", "database.path")
+	if spec.ranged {
+		cmd.Flags().String("from", "", "first day (or RFC 3339 time) of the range")
+		cmd.Flags().String("to", "", "end of the range, exclusive")
+	}
+	return cmd
+}
+
+func runHQReport(cmd *cobra.Command, spec reportSpec) error {
+	format, err := cmd.Flags().GetString("format")
+	if err != nil {
+		return err
+	}
+	if format != "table" && format != "csv" {
+		return fmt.Errorf("--format %q: use table or csv", format)
+	}
+	cfg, err := loadFor(cmd)
+	if err != nil {
+		return err
+	}
+	var p problems
+	cfg.Reports.validate(&p)
+	if len(p) > 0 {
+		return printProblems(cmd.ErrOrStderr(), p)
+	}
+	r := hqReport{cfg: cfg.Reports, now: time.Now().UTC()}
+	if r.loc, err = cfg.Reports.location(); err != nil {
+		return err
+	}
+	if spec.ranged {
+		if r.from, r.to, err = reportRangeFlags(cmd, r.now, r.loc); err != nil {
+			return err
+		}
+	}
+	if r.db, _, err = openStore(cmd.Context(), cfg.Database, nil, nil, true); err != nil {
+		return err
+	}
+	var ok bool
+	if r.reports, ok = r.db.(central.Reports); !ok {
+		return errors.Join(fmt.Errorf("%T keeps no reports", r.db), r.db.Close())
+	}
+	records, err := spec.records(cmd.Context(), r)
+	if err != nil {
+		return errors.Join(fmt.Errorf("report %s: %w", spec.use, err), r.db.Close())
+	}
+	return errors.Join(writeRecords(cmd.OutOrStdout(), format, records), r.db.Close())
+}
+
+// reportRangeFlags reads --from and --to (central.ReportRange).
+func reportRangeFlags(cmd *cobra.Command, now time.Time, loc *time.Location) (from, to time.Time, err error) {
+	fromS, err := cmd.Flags().GetString("from")
+	if err != nil {
+		return from, to, err
+	}
+	toS, err := cmd.Flags().GetString("to")
+	if err != nil {
+		return from, to, err
+	}
+	return central.ReportRange("--from", fromS, "--to", toS, now, loc)
+}
+
+// writeRecords writes a header and rows as CSV, or as an aligned table
+// whose header is the CSV header in capitals.
+func writeRecords(w io.Writer, format string, records [][]string) error {
+	if format == "csv" {
+		return csv.NewWriter(w).WriteAll(records)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for i, rec := range records {
+		if i == 0 {
+			rec = slicesMap(rec, func(h string) string { return strings.ToUpper(strings.ReplaceAll(h, "_", " ")) })
+		}
+		fmt.Fprintln(tw, strings.Join(rec, "\t")+"\t")
+	}
+	return tw.Flush()
+}
+
+func slicesMap(in []string, f func(string) string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = f(s)
+	}
+	return out
+}
+
+// setReportOptions gives the HTTP reports the reports section.
+func (m *Main) setReportOptions() error {
+	loc, err := m.Config.Reports.location()
+	if err != nil {
+		return err
+	}
+	m.Server.SetReportOptions(centralhttp.ReportOptions{Location: loc,
+		PointValueFenPer100: m.Config.Reports.PointValueFenPer100, Now: m.Now})
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"time"
+	_ "time/tzdata" // reports.time_zone must not depend on the host's zoneinfo
 
 	"github.com/tillsync/tillsync/central"
 	centralhttp "github.com/tillsync/tillsync/central/http"
@@ -32,6 +33,8 @@ type Config struct {
 	Auth       AuthConfig     `mapstructure:"auth"`
 	// Dashboard is the HQ dashboard (off without a users file).
 	Dashboard DashboardConfig `mapstructure:"dashboard"`
+	// Reports tunes the HQ reports (report command, /v1/reports/...).
+	Reports ReportsConfig `mapstructure:"reports"`
 }
 
 // BrokerConfig is the MQTT section.
@@ -127,7 +130,8 @@ func DefaultConfig() Config {
 			Workers: mqtt.DefaultWorkers, QueueSize: mqtt.DefaultQueueSize, AckTimeout: mqtt.DefaultAckTimeout,
 			ReservationTTL: central.DefaultReservationTTL, DeltaWindow: mqtt.DefaultDeltaWindow,
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Log:     LogConfig{Level: "info", Format: "text"},
+		Reports: ReportsConfig{TimeZone: central.DefaultReportTimeZone, PointValueFenPer100: central.DefaultPointValueFenPer100},
 	}
 }
 
@@ -151,6 +155,7 @@ func (c *Config) Validate() []string {
 	c.Broker.validate(&p)
 	c.Auth.validate(&p)
 	c.Dashboard.validate(&p)
+	c.Reports.validate(&p)
 	switch c.Database.Driver {
 	case DriverSQLite:
 		if c.Database.Path == "" {
@@ -319,4 +324,37 @@ func (d *DashboardConfig) sessionKey() ([]byte, error) {
 		return nil, fmt.Errorf("has %d bytes, want at least %d (head -c 32 /dev/urandom | base64)", len(key), centralhttp.MinSessionKey)
 	}
 	return key, nil
+}
+
+// ReportsConfig is the reports section.
+type ReportsConfig struct {
+	// TimeZone is the chain's IANA time zone: report days, hours and
+	// months are its own.
+	TimeZone string `mapstructure:"time_zone"`
+	// PointValueFenPer100 is what 100 points are worth in fen, for the
+	// points liability.
+	PointValueFenPer100 int64 `mapstructure:"point_value_fen_per_100_points"`
+}
+
+func (r *ReportsConfig) validate(p *problems) {
+	if _, err := r.location(); err != nil {
+		p.add("reports.time_zone", r.TimeZone, "is not an IANA time zone like Asia/Shanghai")
+	}
+	if r.PointValueFenPer100 < 1 || r.PointValueFenPer100 > central.MaxPointValueFenPer100 {
+		p.add("reports.point_value_fen_per_100_points", r.PointValueFenPer100,
+			fmt.Sprintf("must be 1 to %d (100 = 1 fen per point)", central.MaxPointValueFenPer100))
+	}
+}
+
+// location loads the chain's time zone. An empty name is refused rather
+// than read as UTC, which time.LoadLocation would do silently.
+func (r *ReportsConfig) location() (*time.Location, error) {
+	if r.TimeZone == "" {
+		return nil, errors.New("reports.time_zone is empty")
+	}
+	loc, err := time.LoadLocation(r.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("reports.time_zone %q: %w", r.TimeZone, err)
+	}
+	return loc, nil
 }

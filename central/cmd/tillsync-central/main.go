@@ -62,6 +62,7 @@ for every key.`,
 		newCatalogCmd(), newPolicyCmd(), newCardsCmd())
 	root.AddCommand(newPointsCmd())
 	root.AddCommand(newKeysCmd(), newEnrollCmd())
+	addClassifyCmds(root)
 	root.AddCommand(newUsersCmd())
 	return root
 }
