@@ -116,7 +116,7 @@ func (s *Server) requireSession(next http.HandlerFunc) http.HandlerFunc {
 		if s.dash != nil {
 			if _, ok := s.dash.user(r); !ok {
 				s.writeJSON(w, http.StatusUnauthorized, errorBody{Error: errorDetail{Code: codeUnauthorized,
-					Message: "member data needs a dashboard login: log in at /dashboard/login"}})
+					Message: "member data and reports need a dashboard login: log in at /dashboard/login"}})
 				return
 			}
 		}

@@ -225,7 +225,7 @@ func TestDashboard_MemberJSON(t *testing.T) {
 	srv, _ := newDashboard(t, newTestClock(receivedAt))
 	for _, path := range []string{balancePath, "/v1/debtors", "/v1/overdrafts"} {
 		wantJSON(t, getJSON(t, srv, path, http.StatusUnauthorized), `{"error":{"code":"unauthorized",
-			"message":"member data needs a dashboard login: log in at /dashboard/login"}}`)
+			"message":"member data and reports need a dashboard login: log in at /dashboard/login"}}`)
 	}
 	c := browser(t)
 	login(t, c, srv, testUser, testPassword)
