@@ -335,3 +335,32 @@ func FormatBP(bp int64) string {
 	}
 	return fmt.Sprintf("%s%d.%02d %%", sign, u/100, u%100)
 }
+
+// HourSource reads sales aggregated per store and UTC hour in [from, to):
+// the one query each database implements for the sales reports.
+type HourSource func(ctx context.Context, from, to time.Time) ([]HourSales, error)
+
+// SalesByPeriodFrom is Reports.SalesByPeriod over a database's HourSource.
+func SalesByPeriodFrom(ctx context.Context, hours HourSource, from, to time.Time, by string, loc *time.Location) ([]PeriodSales, error) {
+	if err := CheckLocalReport(from, to, by, loc); err != nil {
+		return nil, err
+	}
+	hs, err := hours(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return RollupSales(hs, by, loc), nil
+}
+
+// MemberContributionFrom is Reports.MemberContribution over a database's
+// HourSource.
+func MemberContributionFrom(ctx context.Context, hours HourSource, from, to time.Time, loc *time.Location) ([]MemberContribution, error) {
+	if err := CheckLocalReport(from, to, "", loc); err != nil {
+		return nil, err
+	}
+	hs, err := hours(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return RollupMemberContribution(hs, loc), nil
+}

@@ -27,26 +27,12 @@ const hourMS = int64(time.Hour / time.Millisecond)
 
 // SalesByPeriod implements central.Reports.
 func (db *DB) SalesByPeriod(ctx context.Context, from, to time.Time, by string, loc *time.Location) ([]central.PeriodSales, error) {
-	if err := central.CheckLocalReport(from, to, by, loc); err != nil {
-		return nil, err
-	}
-	hours, err := db.hourSales(ctx, from, to)
-	if err != nil {
-		return nil, err
-	}
-	return central.RollupSales(hours, by, loc), nil
+	return central.SalesByPeriodFrom(ctx, db.hourSales, from, to, by, loc)
 }
 
 // MemberContribution implements central.Reports.
 func (db *DB) MemberContribution(ctx context.Context, from, to time.Time, loc *time.Location) ([]central.MemberContribution, error) {
-	if err := central.CheckLocalReport(from, to, "", loc); err != nil {
-		return nil, err
-	}
-	hours, err := db.hourSales(ctx, from, to)
-	if err != nil {
-		return nil, err
-	}
-	return central.RollupMemberContribution(hours, loc), nil
+	return central.MemberContributionFrom(ctx, db.hourSales, from, to, loc)
 }
 
 // hourSales aggregates the sales in [from, to) per store and UTC hour.
