@@ -11,18 +11,27 @@
 #   drivers     BenchmarkDriver_ScanLatency (serial scan-to-event on a pty, p50/p99),
 #               BenchmarkDecode / BenchmarkParseTracks (decoder throughput, allocations)
 #   scripts/e2e BenchmarkIdleCPU (agent with two serial and one USB device, nothing scanned)
+#   central     BenchmarkClassify_1M (pyramid, RFM, quadrant, ABC of 1,000,000 members in memory)
+#               BenchmarkIngest*MemberStats (central/sqlite, central/postgres: ingest with and without the
+#               per-member statistics, same run)
+#               BenchmarkClassificationRun_1M (stream 1,000,000 members' statistics, classify, store the run;
+#               minutes, most of it seeding: run by hand, see the last line)
 # Extra arguments go to go test (e.g. -count 5 for benchstat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 need_go
-need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev
+need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev mosquitto
+need_postgres
 go test -run '^$' -bench 'Commit|RawBolt|ScanLookup' -benchtime 2000x "$@" ./agent/bolt/
 go test -run '^$' -bench 'Uplink_Drain|RawPublish' -benchtime 3x "$@" ./agent/mqtt/
 go test -run '^$' -bench 'BacklogDrain$' -benchtime 1x "$@" ./scripts/e2e/
-# These need the PostgreSQL that scripts/test.sh sets up (TILLSYNC_TEST_POSTGRES,
-# default role postgres on 127.0.0.1:5432); they create and drop their own databases.
+# These create and drop their own databases on the PostgreSQL need_postgres made reachable.
 go test -run '^$' -bench 'BacklogDrain100k|FiftyAgentsPostgres' -benchtime 1x -timeout 60m "$@" ./scripts/e2e/
 go test -run '^$' -bench IdleCPU -benchtime 1x "$@" ./scripts/e2e/
 go test -run '^$' -bench 'ScanLatency' -benchtime 5000x "$@" ./drivers/serial/
 go test -run '^$' -bench 'Decode|ParseTracks' "$@" ./drivers/
+go test -run '^$' -bench 'Classify_1M' -benchtime 1x "$@" ./central/
+go test -run '^$' -bench 'MemberStats' -benchtime 3s "$@" ./central/sqlite/ ./central/postgres/
+# By hand (about 2 minutes on PostgreSQL, most of it seeding 12,000,000 statistics rows):
+#   go test -run '^$' -bench ClassificationRun_1M -benchtime 1x -timeout 60m ./central/postgres/ ./central/sqlite/
