@@ -127,7 +127,9 @@ type StoreMemberCard struct {
 	MemberID   string
 	MaskedName string // from the card's enrollment, when central has it
 	PhoneLast4 string
-	Entries    []PointsEntry
+	// Tier is the card's tier (TierStore), "" when it has none.
+	Tier    string
+	Entries []PointsEntry
 }
 
 // StoreMembers is what central's member records of one store are made of.
@@ -193,7 +195,7 @@ func memberRecord(store string, storeCut time.Time, c StoreMemberCard, now time.
 	}
 	lots, debt := liveLots(counted, now)
 	r := &syncproto.MemberRecord{Card: c.Card, MemberId: c.MemberID, MaskedName: c.MaskedName,
-		PhoneLast4: c.PhoneLast4, BalanceAtMs: cutMs, Debt: debt}
+		PhoneLast4: c.PhoneLast4, Tier: c.Tier, BalanceAtMs: cutMs, Debt: debt}
 	for _, l := range lots {
 		if !l.e.AvailableAt.After(now) {
 			r.Balance += l.left

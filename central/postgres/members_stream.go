@@ -51,7 +51,10 @@ func (db *DB) StoreMembers(ctx context.Context, store string) (*central.StoreMem
 		mc := enrolled[card]
 		mc.Card = card
 		var member string
-		err := db.pool.QueryRow(ctx, `SELECT member_id FROM points_cards WHERE card = $1`, card).Scan(&member)
+		// The tier rides in the member record, so a tier change makes a
+		// new version of the store's stream (RefreshStoreMembers diffs).
+		err := db.pool.QueryRow(ctx, `SELECT COALESCE((SELECT member_id FROM points_cards WHERE card = $1), ''),
+			COALESCE((SELECT tier FROM member_tiers WHERE card = $1), '')`, card).Scan(&member, &mc.Tier)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return nil, fmt.Errorf("read card %s: %w", central.MaskCard(card), err)
 		}

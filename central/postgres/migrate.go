@@ -165,6 +165,8 @@ CREATE TABLE ledger_sale_keys (
 	classificationMigration,
 	// 8: indexes of the HQ reports (reports.go).
 	reportsMigration,
+	// 9: member tiers (tiers.go).
+	tiersMigration,
 }
 
 // migrateLockKey is the advisory lock migrations hold, so instances started

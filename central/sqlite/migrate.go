@@ -168,6 +168,8 @@ CREATE TABLE points_returned_lines (
 	classificationMigration,
 	// 8: indexes of the HQ reports (reports.go).
 	reportsMigration,
+	// 9: member tiers (tiers.go).
+	tiersMigration,
 }
 
 // migrate brings the schema to len(migrations) in one transaction.

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) central.Store) {
 	t.Run("MemberStats", func(t *testing.T) { testMemberStats(t, open) })
 	t.Run("Classification", func(t *testing.T) { testClassification(t, open) })
 	t.Run("Reports", func(t *testing.T) { testReports(t, open) })
+	t.Run("Tiers", func(t *testing.T) { testTiers(t, open) })
 }
 
 // testKeptForLedger: returns and enrollments are stored once, not

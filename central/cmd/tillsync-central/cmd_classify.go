@@ -17,7 +17,7 @@ import (
 // `report` command (registered before it), so the feature needs one line
 // in newRootCmd.
 func addClassifyCmds(root *cobra.Command) {
-	root.AddCommand(newClassifyCmd())
+	root.AddCommand(newClassifyCmd(), newTiersCmd())
 	for _, c := range root.Commands() {
 		if c.Name() == "report" {
 			c.AddCommand(newReportClassesCmd())
@@ -38,6 +38,10 @@ the class "excluded" and take no part in any ranking.
 
 Central holds no income brackets (enrollment personal data is sealed), so
 every member's quadrant is unknown_income for now.
+
+Then every member's tier is recalculated from the run's pyramid (the tiers
+section of the config: mapping, downgrade policy, manual floors); the
+stores get the new tiers with their next member records.
 
 Safe to run on several instances at once: runs are saved one at a time.
 Print the result with: tillsync-central report classes.`,
@@ -85,13 +89,17 @@ func runClassify(cmd *cobra.Command, args []string) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	cfg, err := loadFor(cmd)
+	if err != nil {
+		return err
+	}
+	policy := cfg.Tiers.policy()
+	if err := policy.Validate(); err != nil {
+		return fmt.Errorf("config tiers: %w", err)
+	}
 	return withStore(cmd, false, func(ctx context.Context, db central.Store) error {
-		stats, cs, err := classificationStores(db)
-		if err != nil {
-			return err
-		}
 		start := time.Now()
-		run, err := central.RunClassification(ctx, stats, cs, now, o)
+		run, ch, err := classifyAndTier(ctx, db, now, o, policy)
 		if err != nil {
 			return err
 		}
@@ -99,6 +107,12 @@ func runClassify(cmd *cobra.Command, args []string) error {
 		fmt.Fprintf(w, "classification run %d as of %s: %d members (%d excluded), %d-month window, %s\n",
 			run.ID, run.AsOf.UTC().Format(time.RFC3339), run.Members, run.Excluded, run.Months,
 			time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(w, "tiers: %d cards, %d raised, %d lowered, %d downgrades pending\n",
+			ch.Cards, ch.Upgrades, ch.Lowered, ch.Pending)
+		_, cs, err := classificationStores(db)
+		if err != nil {
+			return err
+		}
 		sizes, err := cs.ClassSizes(ctx, run.ID)
 		if err != nil {
 			return err

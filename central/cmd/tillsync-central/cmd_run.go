@@ -37,8 +37,10 @@ agents sync without a restart.`,
 			if err := m.Run(cmd.Context()); err != nil {
 				return err
 			}
+			stopTiers := startTierSchedule(cmd.Context(), m)
 			waitReloading(cmd.Context(), m)
 			logger.Info("shutting down")
+			stopTiers()
 			return m.Close()
 		},
 	}

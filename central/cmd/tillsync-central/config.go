@@ -35,6 +35,8 @@ type Config struct {
 	Dashboard DashboardConfig `mapstructure:"dashboard"`
 	// Reports tunes the HQ reports (report command, /v1/reports/...).
 	Reports ReportsConfig `mapstructure:"reports"`
+	// Tiers turns the customer pyramid into member tiers (classify).
+	Tiers TiersConfig `mapstructure:"tiers"`
 }
 
 // BrokerConfig is the MQTT section.
@@ -132,6 +134,7 @@ func DefaultConfig() Config {
 		},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Reports: ReportsConfig{TimeZone: central.DefaultReportTimeZone, PointValueFenPer100: central.DefaultPointValueFenPer100},
+		Tiers:   defaultTiersConfig(),
 	}
 }
 
@@ -156,6 +159,7 @@ func (c *Config) Validate() []string {
 	c.Auth.validate(&p)
 	c.Dashboard.validate(&p)
 	c.Reports.validate(&p)
+	c.Tiers.validate(&p)
 	switch c.Database.Driver {
 	case DriverSQLite:
 		if c.Database.Path == "" {
@@ -357,4 +361,59 @@ func (r *ReportsConfig) location() (*time.Location, error) {
 		return nil, fmt.Errorf("reports.time_zone %q: %w", r.TimeZone, err)
 	}
 	return loc, nil
+}
+
+// TiersConfig is the tiers section: central.TierPolicy as keys, and how
+// often a running central recalculates.
+type TiersConfig struct {
+	// Mapping names the tier of each pyramid class.
+	Mapping TierMappingConfig `mapstructure:"mapping"`
+	// Ordering lists every tier, lowest first.
+	Ordering []string `mapstructure:"ordering"`
+	// Downgrade is never, at_recalculation or after_grace.
+	Downgrade string `mapstructure:"downgrade"`
+	// GraceDays is the grace of after_grace (0 with the others).
+	GraceDays int `mapstructure:"grace_days"`
+	// RecalculateEvery is how often a running central classifies and
+	// applies tiers; 0 only on demand (tillsync-central classify).
+	RecalculateEvery time.Duration `mapstructure:"recalculate_every"`
+}
+
+// TierMappingConfig is tiers.mapping, one key per pyramid class.
+type TierMappingConfig struct {
+	VIP      string `mapstructure:"vip"`
+	Big      string `mapstructure:"big"`
+	Ordinary string `mapstructure:"ordinary"`
+	Small    string `mapstructure:"small"`
+}
+
+// MinRecalculateEvery bounds tiers.recalculate_every from below (0 aside):
+// a classification reads every member's statistics.
+const MinRecalculateEvery = time.Minute
+
+func defaultTiersConfig() TiersConfig {
+	d := central.DefaultTierPolicy()
+	return TiersConfig{
+		Mapping: TierMappingConfig{VIP: d.Mapping["vip"], Big: d.Mapping["big"], Ordinary: d.Mapping["ordinary"],
+			Small: d.Mapping["small"]},
+		Ordering: d.Ordering, Downgrade: d.Downgrade, GraceDays: d.GraceDays, RecalculateEvery: 24 * time.Hour,
+	}
+}
+
+// policy returns the section as the domain takes it.
+func (t TiersConfig) policy() central.TierPolicy {
+	return central.TierPolicy{
+		Mapping: map[string]string{central.PyramidVIP.String(): t.Mapping.VIP, central.PyramidBig.String(): t.Mapping.Big,
+			central.PyramidOrdinary.String(): t.Mapping.Ordinary, central.PyramidSmall.String(): t.Mapping.Small},
+		Ordering: t.Ordering, Downgrade: t.Downgrade, GraceDays: t.GraceDays,
+	}
+}
+
+func (t *TiersConfig) validate(p *problems) {
+	if err := t.policy().Validate(); err != nil {
+		p.add("tiers", fmt.Sprintf("%s %v", t.Downgrade, t.Ordering), central.ErrorMessage(err))
+	}
+	if t.RecalculateEvery != 0 && (t.RecalculateEvery < MinRecalculateEvery || t.RecalculateEvery > 366*24*time.Hour) {
+		p.add("tiers.recalculate_every", t.RecalculateEvery, "must be 0 (on demand only) or from 1m to 8784h")
+	}
 }
