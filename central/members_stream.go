@@ -354,3 +354,43 @@ func EnrolledMember(ev *syncproto.Event) (card, memberID, maskedName, phoneLast4
 	}
 	return me.GetMemberCard(), me.GetMemberId(), me.GetMaskedName(), me.GetPhoneLast4(), true
 }
+
+// AgentTimes reads, for one agent, the agent wall time of its event at
+// ContiguousThrough and the earliest wall time of its quarantined events
+// (zero when none): the two queries each database answers for AgentCuts.
+type AgentTimes func(ctx context.Context, a AgentSync) (contiguous, quarantined time.Time, err error)
+
+// AgentCuts returns how far each agent of store is applied, ordered by
+// agent id: every agent known to the store by a batch (syncs) or a
+// presence message (presence), with the times times reads for those that
+// sent batches.
+func AgentCuts(ctx context.Context, store string, syncs []AgentSync, presence []Presence, times AgentTimes) ([]AgentCut, error) {
+	cuts := map[string]*AgentCut{}
+	get := func(id string) *AgentCut {
+		if cuts[id] == nil {
+			cuts[id] = &AgentCut{AgentID: id}
+		}
+		return cuts[id]
+	}
+	for _, p := range presence {
+		if p.StoreID == store {
+			get(p.AgentID).Presence = PresenceAppliedBefore(p)
+		}
+	}
+	for _, a := range syncs {
+		if a.StoreID != store {
+			continue
+		}
+		c := get(a.AgentID)
+		var err error
+		if c.Contiguous, c.Quarantined, err = times(ctx, a); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]AgentCut, 0, len(cuts))
+	for _, c := range cuts {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b AgentCut) int { return strings.Compare(a.AgentID, b.AgentID) })
+	return out, nil
+}

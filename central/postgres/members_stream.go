@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -69,8 +68,8 @@ func (db *DB) StoreMembers(ctx context.Context, store string) (*central.StoreMem
 	return sm, nil
 }
 
-// storeAgentCuts returns how far each agent of store is applied: agents
-// known by a batch or a presence message.
+// storeAgentCuts returns how far each agent of store is applied (see
+// central.AgentCuts).
 func (db *DB) storeAgentCuts(ctx context.Context, store string) ([]central.AgentCut, error) {
 	syncs, err := db.Agents(ctx)
 	if err != nil {
@@ -80,42 +79,23 @@ func (db *DB) storeAgentCuts(ctx context.Context, store string) ([]central.Agent
 	if err != nil {
 		return nil, err
 	}
-	cuts := map[string]*central.AgentCut{}
-	get := func(id string) *central.AgentCut {
-		if cuts[id] == nil {
-			cuts[id] = &central.AgentCut{AgentID: id}
+	return central.AgentCuts(ctx, store, syncs, pres, db.agentTimes)
+}
+
+// agentTimes implements central.AgentTimes.
+func (db *DB) agentTimes(ctx context.Context, a central.AgentSync) (contiguous, quarantined time.Time, err error) {
+	var wall, first *int64
+	if a.ContiguousThrough > 0 {
+		if err := db.pool.QueryRow(ctx, `SELECT agent_wall_ms FROM events WHERE agent_id = $1 AND seq = $2`,
+			a.AgentID, int64(a.ContiguousThrough)).Scan(&wall); err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("read agent %s event %d: %w", a.AgentID, a.ContiguousThrough, err)
 		}
-		return cuts[id]
 	}
-	for _, p := range pres {
-		if p.StoreID == store {
-			get(p.AgentID).Presence = central.PresenceAppliedBefore(p)
-		}
+	if err := db.pool.QueryRow(ctx, `SELECT MIN(e.agent_wall_ms) FROM quarantine q
+		JOIN events e ON e.agent_id = q.agent_id AND e.seq = q.seq WHERE q.agent_id = $1`, a.AgentID).Scan(&first); err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("read agent %s quarantine: %w", a.AgentID, err)
 	}
-	for _, a := range syncs {
-		if a.StoreID != store {
-			continue
-		}
-		c := get(a.AgentID)
-		var wall, quarantined *int64
-		if a.ContiguousThrough > 0 {
-			if err := db.pool.QueryRow(ctx, `SELECT agent_wall_ms FROM events WHERE agent_id = $1 AND seq = $2`,
-				a.AgentID, int64(a.ContiguousThrough)).Scan(&wall); err != nil {
-				return nil, fmt.Errorf("read agent %s event %d: %w", a.AgentID, a.ContiguousThrough, err)
-			}
-		}
-		if err := db.pool.QueryRow(ctx, `SELECT MIN(e.agent_wall_ms) FROM quarantine q
-			JOIN events e ON e.agent_id = q.agent_id AND e.seq = q.seq WHERE q.agent_id = $1`, a.AgentID).Scan(&quarantined); err != nil {
-			return nil, fmt.Errorf("read agent %s quarantine: %w", a.AgentID, err)
-		}
-		c.Contiguous, c.Quarantined = msTime(wall), msTime(quarantined)
-	}
-	out := make([]central.AgentCut, 0, len(cuts))
-	for _, c := range cuts {
-		out = append(out, *c)
-	}
-	slices.SortFunc(out, func(a, b central.AgentCut) int { return strings.Compare(a.AgentID, b.AgentID) })
-	return out, nil
+	return msTime(wall), msTime(first), nil
 }
 
 func msTime(v *int64) time.Time {
