@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) central.Store) {
 	t.Run("Classification", func(t *testing.T) { testClassification(t, open) })
 	t.Run("Reports", func(t *testing.T) { testReports(t, open) })
 	t.Run("Tiers", func(t *testing.T) { testTiers(t, open) })
+	t.Run("Rebate", func(t *testing.T) { testRebate(t, open) })
 }
 
 // testKeptForLedger: returns and enrollments are stored once, not

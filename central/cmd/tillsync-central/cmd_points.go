@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 func newPointsCmd() *cobra.Command {
 	p := &cobra.Command{
 		Use:   "points",
-		Short: "Member points ledger: balances, debtors, expiry",
+		Short: "Member points ledger: balances, debtors, expiry, rebate",
 		Long: `A card's balance at central is the sum of its ledger entries: points earned
 (pending until the return window passes), redeemed, reversed by returns,
 given back, expired and adjusted. A negative balance is a debt that later
@@ -24,7 +25,8 @@ earnings repay.`,
 	}
 	p.PersistentFlags().String("db", "", "SQLite database file (database.path)")
 	bindFlag(p.PersistentFlags(), "db", "database.path")
-	p.AddCommand(newPointsBalanceCmd(), newPointsDebtorsCmd(), newPointsExpireCmd(), newPointsAdjustCmd())
+	p.AddCommand(newPointsBalanceCmd(), newPointsDebtorsCmd(), newPointsExpireCmd(), newPointsAdjustCmd(),
+		newPointsRebateCmd())
 	return p
 }
 
@@ -178,4 +180,58 @@ func checkAdjustFlags(a central.Adjustment) error {
 		return fmt.Errorf("--id: give an idempotency key (e.g. the ticket number)")
 	}
 	return nil
+}
+
+func newPointsRebateCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "rebate --year YEAR",
+		Short: "Post the year-end rebate of a calendar year that has ended",
+		Long: `Post, for every card with spend in the calendar year, one entry of
+floor(spend_fen × rate / 10000 / rebate.fen_per_point) points at the rebate
+rate of the tier the card holds now (rebate.rates; a card with no tier gets
+rebate.untiered_tier's). The year's spend is its UTC-month statistics; the
+year must have ended in reports.time_zone and in UTC. Safe to run again or
+on several instances at once: each card gets one rebate entry per year.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			year, err := cmd.Flags().GetInt("year")
+			if err != nil {
+				return err
+			}
+			if year == 0 {
+				return fmt.Errorf("--year: give the calendar year to rebate, e.g. %d", time.Now().Year()-1)
+			}
+			cfg, err := loadFor(cmd)
+			if err != nil {
+				return err
+			}
+			loc, err := cfg.Reports.location()
+			if err != nil {
+				return err
+			}
+			// Only this section is checked: an admin command must not
+			// fail on, say, a broker setting it does not use.
+			var problems problems
+			cfg.Rebate.validate(&problems, cfg.Tiers.Ordering)
+			if len(problems) > 0 {
+				return fmt.Errorf("configuration: %s", strings.Join(problems, "; "))
+			}
+			p := cfg.Rebate.policy(year, loc)
+			return withStore(cmd, false, func(ctx context.Context, db central.Store) error {
+				rs, ok := db.(central.RebateStore)
+				if !ok {
+					return fmt.Errorf("the %s store cannot post rebates", cfg.Database.Driver)
+				}
+				r, err := rs.PostYearEndRebate(ctx, p, time.Now())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "rebate %d: posted %d points on %d cards; %d cards already had it\n",
+					year, r.Points, r.Cards, r.AlreadyPosted)
+				return nil
+			})
+		},
+	}
+	c.Flags().Int("year", 0, "the calendar year whose spend is rebated")
+	return c
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -37,6 +38,8 @@ type Config struct {
 	Reports ReportsConfig `mapstructure:"reports"`
 	// Tiers turns the customer pyramid into member tiers (classify).
 	Tiers TiersConfig `mapstructure:"tiers"`
+	// Rebate is the year-end rebate (points rebate).
+	Rebate RebateConfig `mapstructure:"rebate"`
 }
 
 // BrokerConfig is the MQTT section.
@@ -135,6 +138,7 @@ func DefaultConfig() Config {
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Reports: ReportsConfig{TimeZone: central.DefaultReportTimeZone, PointValueFenPer100: central.DefaultPointValueFenPer100},
 		Tiers:   defaultTiersConfig(),
+		Rebate:  defaultRebateConfig(),
 	}
 }
 
@@ -160,6 +164,7 @@ func (c *Config) Validate() []string {
 	c.Dashboard.validate(&p)
 	c.Reports.validate(&p)
 	c.Tiers.validate(&p)
+	c.Rebate.validate(&p, c.Tiers.Ordering)
 	switch c.Database.Driver {
 	case DriverSQLite:
 		if c.Database.Path == "" {
@@ -415,5 +420,51 @@ func (t *TiersConfig) validate(p *problems) {
 	}
 	if t.RecalculateEvery != 0 && (t.RecalculateEvery < MinRecalculateEvery || t.RecalculateEvery > 366*24*time.Hour) {
 		p.add("tiers.recalculate_every", t.RecalculateEvery, "must be 0 (on demand only) or from 1m to 8784h")
+	}
+}
+
+// RebateConfig is the rebate section: central.RebatePolicy less the year
+// (given per run) and the calendar (reports.time_zone, the chain's zone).
+type RebateConfig struct {
+	// RatesBP is each tier's rate in basis points of its annual spend
+	// (100 = 1 %). A config file's rates replace the defaults whole: a
+	// tier it leaves out gets no rebate. The config reader lowercases
+	// these keys, so they must match lowercase tier names (checked
+	// against tiers.ordering).
+	RatesBP map[string]int64 `mapstructure:"rates"`
+	// FenPerPoint is the spend one point of rebate is worth, in fen.
+	FenPerPoint int64 `mapstructure:"fen_per_point"`
+	// UntieredTier is the tier whose rate a card with no tier gets; ""
+	// gives such cards nothing.
+	UntieredTier string `mapstructure:"untiered_tier"`
+	// Expiry is never or end_of_next_year.
+	Expiry string `mapstructure:"expiry"`
+}
+
+func defaultRebateConfig() RebateConfig {
+	return RebateConfig{RatesBP: central.DefaultRebateRatesBP(), FenPerPoint: central.DefaultFenPerPoint,
+		UntieredTier: central.DefaultUntieredTier, Expiry: central.RebateExpiryEndOfNextYear}
+}
+
+// policy returns the section as the domain takes it for year in loc.
+func (r RebateConfig) policy(year int, loc *time.Location) central.RebatePolicy {
+	return central.RebatePolicy{Year: year, RatesBP: r.RatesBP, FenPerPoint: r.FenPerPoint,
+		UntieredTier: r.UntieredTier, Location: loc, Expiry: r.Expiry}
+}
+
+// validate checks the section with a placeholder year and UTC (both are
+// checked per run) and that every tier it names is one of ordering.
+func (r *RebateConfig) validate(p *problems, ordering []string) {
+	if err := r.policy(2000, time.UTC).Validate(); err != nil {
+		p.add("rebate", fmt.Sprintf("%v %d %s", r.RatesBP, r.FenPerPoint, r.Expiry), central.ErrorMessage(err))
+		return
+	}
+	for _, tier := range slices.Sorted(maps.Keys(r.RatesBP)) {
+		if !slices.Contains(ordering, tier) {
+			p.add("rebate.rates."+tier, r.RatesBP[tier], fmt.Sprintf("is the rate of a tier not in tiers.ordering %v", ordering))
+		}
+	}
+	if r.UntieredTier != "" && !slices.Contains(ordering, r.UntieredTier) {
+		p.add("rebate.untiered_tier", r.UntieredTier, fmt.Sprintf("is not in tiers.ordering %v", ordering))
 	}
 }
