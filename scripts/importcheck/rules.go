@@ -1,6 +1,7 @@
 package importcheck
 
 import (
+	_ "embed"
 	"fmt"
 	"strings"
 )
@@ -19,19 +20,8 @@ type Rule struct {
 // Rules returns tillsync's import rules for the module named module.
 func Rules(module string) []Rule {
 	agentTree, centralTree := module+"/agent", module+"/central"
-	return []Rule{
-		onlyIn("go.etcd.io/bbolt", "agent/bolt"),
-		onlyIn("github.com/tarm/serial", "drivers/serial"),
-		onlyIn("github.com/google/gousb", "drivers/usbhid"),
-		onlyIn("github.com/eclipse/paho.mqtt.golang", "agent/mqtt", "central/mqtt"),
-		onlyIn("github.com/mochi-mqtt/server", "central/mqtt"),
-		onlyIn("github.com/jackc/pgx", "central/postgres"),
-		onlyIn("modernc.org/sqlite", "central/sqlite"),
-		onlyInCmd("github.com/spf13/viper"),
-		onlyInCmd("github.com/spf13/cobra"),
-		onlyInCmd("github.com/spf13/pflag"),
-		onlyInTests("github.com/chromedp/chromedp"),
-		onlyInTests("github.com/chromedp/cdproto"),
+	rules := libraryRules(libraries)
+	return append(rules,
 		forbid("the agent tree does not import the central tree", inTree("agent"), centralTree),
 		forbid("the central tree does not import the agent tree", inTree("central"), agentTree),
 		forbid("syncproto imports neither agent nor central", inTree("syncproto"), agentTree, centralTree),
@@ -39,7 +29,37 @@ func Rules(module string) []Rule {
 		forbid("the root packages agent and central import no I/O library",
 			func(dir string) bool { return dir == "agent" || dir == "central" },
 			"net/http", "database/sql", "os/exec"),
+	)
+}
+
+// libraries is the table of which packages may import each outside
+// library. It is data, not code, so the checker's own source names no
+// library it polices.
+//
+//go:embed libraries.txt
+var libraries string
+
+// libraryRules parses the libraries table. A malformed line is a
+// programming error in this package, found by any test run.
+func libraryRules(table string) []Rule {
+	var rules []Rule
+	for n, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		switch {
+		case f[0] == "only-in" && len(f) >= 3:
+			rules = append(rules, onlyIn(f[1], f[2:]...))
+		case f[0] == "only-in-cmd" && len(f) == 2:
+			rules = append(rules, onlyInCmd(f[1]))
+		case f[0] == "only-in-tests" && len(f) == 2:
+			rules = append(rules, onlyInTests(f[1]))
+		default:
+			panic(fmt.Sprintf("libraries.txt line %d: %q is not a rule", n+1, line))
+		}
 	}
+	return rules
 }
 
 // onlyIn lets only the packages under dirs import lib or its subpackages.
