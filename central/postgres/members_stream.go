@@ -99,10 +99,10 @@ func (db *DB) agentTimes(ctx context.Context, a central.AgentSync) (contiguous, 
 }
 
 func msTime(v *int64) time.Time {
-	if v == nil || *v == 0 {
+	if v == nil {
 		return time.Time{}
 	}
-	return time.UnixMilli(*v).UTC()
+	return fromMS(*v)
 }
 
 // storeEnrollments returns the display data of the cards enrolled at

@@ -117,7 +117,7 @@ func readTierPage(ctx context.Context, tx pgx.Tx, query string, runID int64, aft
 		if err := rows.Scan(&s.Card, &class, &s.Tier, &since, &s.Floor, &pending); err != nil {
 			return nil, nil, fmt.Errorf("read tiers: %w", err)
 		}
-		s.Since, s.DowngradePendingSince = msOrZero(since), msOrZero(pending)
+		s.Since, s.DowngradePendingSince = fromMS(since), fromMS(pending)
 		states = append(states, s)
 		classes = append(classes, class)
 	}
@@ -141,7 +141,7 @@ func upsertTiers(ctx context.Context, tx pgx.Tx, states []central.TierState) err
 			b.WriteByte(',')
 		}
 		fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d)", i*5+1, i*5+2, i*5+3, i*5+4, i*5+5)
-		args = append(args, s.Card, s.Tier, zeroOrMs(s.Since), s.Floor, zeroOrMs(s.DowngradePendingSince))
+		args = append(args, s.Card, s.Tier, unixMS(s.Since), s.Floor, unixMS(s.DowngradePendingSince))
 	}
 	b.WriteString(` ON CONFLICT (card) DO UPDATE SET tier = excluded.tier, since_ms = excluded.since_ms,
 		floor = excluded.floor, downgrade_pending_since_ms = excluded.downgrade_pending_since_ms`)
@@ -197,22 +197,8 @@ func tierOf(ctx context.Context, q rowQuerier, card string) (central.TierState, 
 	if err != nil {
 		return s, fmt.Errorf("read tier of card %s: %w", central.MaskCard(card), err)
 	}
-	s.Since, s.DowngradePendingSince = msOrZero(since), msOrZero(pending)
+	s.Since, s.DowngradePendingSince = fromMS(since), fromMS(pending)
 	return s, nil
-}
-
-func msOrZero(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
-
-func zeroOrMs(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
 }
 
 // recalcLockKey names the session lock of TryRecalcLock.

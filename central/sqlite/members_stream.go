@@ -111,10 +111,10 @@ func (db *DB) agentTimes(ctx context.Context, a central.AgentSync) (contiguous, 
 }
 
 func msTime(v sql.NullInt64) time.Time {
-	if !v.Valid || v.Int64 == 0 {
+	if !v.Valid {
 		return time.Time{}
 	}
-	return time.UnixMilli(v.Int64).UTC()
+	return fromMS(v.Int64)
 }
 
 // storeEnrollments returns the display data of the cards enrolled at

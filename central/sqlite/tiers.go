@@ -116,7 +116,7 @@ func readTierPage(ctx context.Context, tx *sql.Tx, query string, runID int64, af
 		if err := rows.Scan(&s.Card, &class, &s.Tier, &since, &s.Floor, &pending); err != nil {
 			return nil, nil, errors.Join(fmt.Errorf("read tiers: %w", err), rows.Close())
 		}
-		s.Since, s.DowngradePendingSince = msOrZero(since), msOrZero(pending)
+		s.Since, s.DowngradePendingSince = fromMS(since), fromMS(pending)
 		states = append(states, s)
 		classes = append(classes, class)
 	}
@@ -139,7 +139,7 @@ func upsertTiers(ctx context.Context, tx *sql.Tx, states []central.TierState) er
 			b.WriteByte(',')
 		}
 		b.WriteString(`(?,?,?,?,?)`)
-		args = append(args, s.Card, s.Tier, zeroOrMs(s.Since), s.Floor, zeroOrMs(s.DowngradePendingSince))
+		args = append(args, s.Card, s.Tier, unixMS(s.Since), s.Floor, unixMS(s.DowngradePendingSince))
 	}
 	b.WriteString(` ON CONFLICT (card) DO UPDATE SET tier = excluded.tier, since_ms = excluded.since_ms,
 		floor = excluded.floor, downgrade_pending_since_ms = excluded.downgrade_pending_since_ms`)
@@ -200,20 +200,6 @@ func tierOf(ctx context.Context, q rowQuerier, card string) (central.TierState, 
 	if err != nil {
 		return s, fmt.Errorf("read tier of card %s: %w", central.MaskCard(card), err)
 	}
-	s.Since, s.DowngradePendingSince = msOrZero(since), msOrZero(pending)
+	s.Since, s.DowngradePendingSince = fromMS(since), fromMS(pending)
 	return s, nil
-}
-
-func msOrZero(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
-
-func zeroOrMs(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
 }
