@@ -2,6 +2,7 @@ package central
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -169,3 +170,46 @@ func MonthOf(t time.Time) int {
 func monthIndex(yyyymm int) int { return yyyymm/100*12 + yyyymm%100 - 1 }
 
 func monthFromIndex(i int) int { return i/12*100 + i%12 + 1 }
+
+// FavouritesQuery reads one ranked favourites list of a card in window w:
+// table and column name the item kind ("member_month_categories"/
+// "category", "member_month_skus"/"sku"), order is byFrequency or bySpend
+// in SQL column positions. Each database implements it with its dialect.
+type FavouritesQuery func(ctx context.Context, table, column, order, card string, w StatsWindow, limit int) ([]FavouriteItem, error)
+
+// SQL orderings of a favourites list by column position (key, purchases,
+// quantity, spend): most purchases first, or most spend first, ties by the
+// other and then by key, so both databases rank alike.
+const (
+	FavouritesByFrequency = `2 DESC, 4 DESC, 1`
+	FavouritesBySpend     = `4 DESC, 2 DESC, 1`
+)
+
+// FavouritesFrom is MemberStatsStore.Favourites over a database's query.
+func FavouritesFrom(ctx context.Context, query FavouritesQuery, card string, now time.Time, months, limit int) (MemberFavourites, error) {
+	w, err := NewStatsWindow(now, months)
+	if err != nil {
+		return MemberFavourites{}, err
+	}
+	if limit, err = FavouritesLimit(limit); err != nil {
+		return MemberFavourites{}, err
+	}
+	f := MemberFavourites{Card: card, Months: w.Months}
+	lists := []struct {
+		table, column, order string
+		out                  *[]FavouriteItem
+	}{
+		{"member_month_categories", "category", FavouritesByFrequency, &f.CategoriesByFrequency},
+		{"member_month_categories", "category", FavouritesBySpend, &f.CategoriesBySpend},
+		{"member_month_skus", "sku", FavouritesByFrequency, &f.ProductsByFrequency},
+		{"member_month_skus", "sku", FavouritesBySpend, &f.ProductsBySpend},
+	}
+	for _, l := range lists {
+		items, err := query(ctx, l.table, l.column, l.order, card, w, limit)
+		if err != nil {
+			return MemberFavourites{}, fmt.Errorf("read favourites of card %s: %w", MaskCard(card), err)
+		}
+		*l.out = append([]FavouriteItem{}, items...)
+	}
+	return f, nil
+}

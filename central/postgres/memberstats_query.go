@@ -101,43 +101,19 @@ func scanActivity(row pgx.Row, w central.StatsWindow) (central.MemberActivity, e
 const favouritesSQL = `SELECT %[2]s, SUM(purchases)::bigint, SUM(quantity_milli)::bigint, SUM(spend_fen)::bigint
 	FROM %[1]s WHERE card = $1 AND month BETWEEN $2 AND $3 GROUP BY %[2]s ORDER BY %[3]s LIMIT $4`
 
-const (
-	byFrequency = `2 DESC, 4 DESC, 1`
-	bySpend     = `4 DESC, 2 DESC, 1`
-)
-
 // Favourites implements central.MemberStatsStore.
 func (db *DB) Favourites(ctx context.Context, card string, now time.Time, months, limit int) (central.MemberFavourites, error) {
-	w, err := central.NewStatsWindow(now, months)
+	return central.FavouritesFrom(ctx, db.favourites, card, now, months, limit)
+}
+
+// favourites implements central.FavouritesQuery.
+func (db *DB) favourites(ctx context.Context, table, column, order, card string, w central.StatsWindow, limit int) ([]central.FavouriteItem, error) {
+	rows, err := db.pool.Query(ctx, fmt.Sprintf(favouritesSQL, table, column, order), card, w.FirstMonth, w.LastMonth, limit)
 	if err != nil {
-		return central.MemberFavourites{}, err
+		return nil, err
 	}
-	if limit, err = central.FavouritesLimit(limit); err != nil {
-		return central.MemberFavourites{}, err
-	}
-	f := central.MemberFavourites{Card: card, Months: w.Months}
-	lists := []struct {
-		table, column, order string
-		out                  *[]central.FavouriteItem
-	}{
-		{"member_month_categories", "category", byFrequency, &f.CategoriesByFrequency},
-		{"member_month_categories", "category", bySpend, &f.CategoriesBySpend},
-		{"member_month_skus", "sku", byFrequency, &f.ProductsByFrequency},
-		{"member_month_skus", "sku", bySpend, &f.ProductsBySpend},
-	}
-	for _, l := range lists {
-		rows, err := db.pool.Query(ctx, fmt.Sprintf(favouritesSQL, l.table, l.column, l.order), card, w.FirstMonth, w.LastMonth, limit)
-		if err != nil {
-			return central.MemberFavourites{}, fmt.Errorf("read favourites of card %s: %w", central.MaskCard(card), err)
-		}
-		items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (central.FavouriteItem, error) {
-			var it central.FavouriteItem
-			return it, row.Scan(&it.Key, &it.Purchases, &it.QuantityMilli, &it.SpendFen)
-		})
-		if err != nil {
-			return central.MemberFavourites{}, fmt.Errorf("read favourites of card %s: %w", central.MaskCard(card), err)
-		}
-		*l.out = append([]central.FavouriteItem{}, items...)
-	}
-	return f, nil
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (central.FavouriteItem, error) {
+		var it central.FavouriteItem
+		return it, row.Scan(&it.Key, &it.Purchases, &it.QuantityMilli, &it.SpendFen)
+	})
 }

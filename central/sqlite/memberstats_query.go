@@ -102,42 +102,14 @@ func scanActivity(rows *sql.Rows, w central.StatsWindow) (central.MemberActivity
 const favouritesSQL = `SELECT %[2]s, SUM(purchases), SUM(quantity_milli), SUM(spend_fen) FROM %[1]s
 	WHERE card = ? AND month BETWEEN ? AND ? GROUP BY %[2]s ORDER BY %[3]s LIMIT ?`
 
-const (
-	byFrequency = `2 DESC, 4 DESC, 1`
-	bySpend     = `4 DESC, 2 DESC, 1`
-)
-
 // Favourites implements central.MemberStatsStore.
 func (db *DB) Favourites(ctx context.Context, card string, now time.Time, months, limit int) (central.MemberFavourites, error) {
-	w, err := central.NewStatsWindow(now, months)
-	if err != nil {
-		return central.MemberFavourites{}, err
-	}
-	if limit, err = central.FavouritesLimit(limit); err != nil {
-		return central.MemberFavourites{}, err
-	}
-	f := central.MemberFavourites{Card: card, Months: w.Months}
-	lists := []struct {
-		table, column, order string
-		out                  *[]central.FavouriteItem
-	}{
-		{"member_month_categories", "category", byFrequency, &f.CategoriesByFrequency},
-		{"member_month_categories", "category", bySpend, &f.CategoriesBySpend},
-		{"member_month_skus", "sku", byFrequency, &f.ProductsByFrequency},
-		{"member_month_skus", "sku", bySpend, &f.ProductsBySpend},
-	}
-	for _, l := range lists {
-		items, err := db.favourites(ctx, fmt.Sprintf(favouritesSQL, l.table, l.column, l.order), card, w, limit)
-		if err != nil {
-			return central.MemberFavourites{}, fmt.Errorf("read favourites of card %s: %w", central.MaskCard(card), err)
-		}
-		*l.out = items
-	}
-	return f, nil
+	return central.FavouritesFrom(ctx, db.favourites, card, now, months, limit)
 }
 
-func (db *DB) favourites(ctx context.Context, query, card string, w central.StatsWindow, limit int) ([]central.FavouriteItem, error) {
-	rows, err := db.read.QueryContext(ctx, query, card, w.FirstMonth, w.LastMonth, limit)
+// favourites implements central.FavouritesQuery.
+func (db *DB) favourites(ctx context.Context, table, column, order, card string, w central.StatsWindow, limit int) ([]central.FavouriteItem, error) {
+	rows, err := db.read.QueryContext(ctx, fmt.Sprintf(favouritesSQL, table, column, order), card, w.FirstMonth, w.LastMonth, limit)
 	if err != nil {
 		return nil, err
 	}
