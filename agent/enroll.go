@@ -7,13 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/tillsync/tillsync/syncproto"
 	"golang.org/x/crypto/nacl/box"
 )
 
@@ -25,34 +23,24 @@ const TierRegular = "regular"
 // drives central's value quadrant (customer characteristic × value); it is
 // optional and goes to central only, sealed.
 const (
-	IncomeUnder3000  = "<3000"
-	Income3000To8000 = "3000-8000"
-	Income8000To20k  = "8000-20000"
-	IncomeOver20000  = ">20000"
+	IncomeUnder3000  = syncproto.IncomeUnder3000
+	Income3000To8000 = syncproto.Income3000To8000
+	Income8000To20k  = syncproto.Income8000To20k
+	IncomeOver20000  = syncproto.IncomeOver20000
 )
 
 // IncomeBrackets lists the accepted income brackets in rising order.
-func IncomeBrackets() []string {
-	return []string{IncomeUnder3000, Income3000To8000, Income8000To20k, IncomeOver20000}
-}
+func IncomeBrackets() []string { return syncproto.IncomeBrackets() }
 
-// Limits on enrollment input.
-const (
-	maxPersonNameRunes = 64
-	minPhoneDigits     = 6
-	maxPhoneDigits     = 15 // ITU-T E.164
-	maxEnrollCardLen   = 19 // ISO/IEC 7812 PAN: card readers carry at most 19 digits
-)
+// maxEnrollCardLen limits an enrolled card number: ISO/IEC 7812 PAN, card
+// readers carry at most 19 digits.
+const maxEnrollCardLen = 19
 
 // PersonalData is what a member gives at enrollment. It goes to central
 // only, sealed with central's public key; the store never writes it to
-// disk or a log in clear (DESIGN §3, privacy; PIPL art. 6, 51).
-type PersonalData struct {
-	Name          string `json:"name"`
-	Phone         string `json:"phone"`
-	IDNumber      string `json:"id_number,omitempty"`
-	IncomeBracket string `json:"income_bracket,omitempty"`
-}
+// disk or a log in clear (DESIGN §3, privacy; PIPL art. 6, 51). Its JSON
+// form is the contract with central (syncproto.PersonalData).
+type PersonalData = syncproto.PersonalData
 
 // EnrollInput is a shopper signing up at a lane. QualifyingSaleID is the
 // anonymous purchase (its receipt) that qualifies them, "" for none.
@@ -359,105 +347,16 @@ func yuan(fen int64) string {
 	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
 }
 
-var (
-	cnMobile   = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
-	cnResident = regexp.MustCompile(`^[0-9]{17}[0-9X]$`)
-	docNumber  = regexp.MustCompile(`^[0-9A-Z]{5,20}$`)
-)
-
-// cleanPersonal normalises and checks pd; its EINVALID messages tell the
-// cashier what to fix and never quote the values.
+// cleanPersonal normalises and checks pd (syncproto.CleanPersonal); its
+// EINVALID messages tell the cashier what to fix and never quote the
+// values.
 func cleanPersonal(pd PersonalData, collectID bool) (PersonalData, error) {
-	pd.Name = strings.Join(strings.Fields(pd.Name), " ")
-	n := utf8.RuneCountInString(pd.Name)
-	switch {
-	case n == 0 || n > maxPersonNameRunes:
-		return pd, Errorf(EINVALID, "name is required, 1 to %d characters", maxPersonNameRunes)
-	case !utf8.ValidString(pd.Name) || strings.IndexFunc(pd.Name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0:
-		return pd, Errorf(EINVALID, "name has characters that cannot be printed: type it again")
-	}
-	phone, err := cleanPhone(pd.Phone)
+	pd, err := syncproto.CleanPersonal(pd, collectID)
 	if err != nil {
-		return pd, err
-	}
-	pd.Phone = phone
-	pd.IDNumber = strings.ToUpper(strings.TrimSpace(pd.IDNumber))
-	if pd.IDNumber != "" {
-		if !collectID {
-			return pd, Errorf(EINVALID, "this chain does not collect ID numbers: leave the ID number empty")
-		}
-		if err := checkIDNumber(pd.IDNumber); err != nil {
-			return pd, err
-		}
-	}
-	pd.IncomeBracket = strings.TrimSpace(pd.IncomeBracket)
-	if pd.IncomeBracket != "" && !validBracket(pd.IncomeBracket) {
-		return pd, Errorf(EINVALID, "income bracket must be empty or one of %s", strings.Join(IncomeBrackets(), ", "))
+		return pd, Errorf(EINVALID, "%s", err.Error())
 	}
 	return pd, nil
 }
 
-// cleanPhone keeps the digits of a phone number typed with spaces,
-// dashes or a leading '+': 6 to 15 digits (E.164); 11 digits beginning
-// with 1 must be a mainland mobile number (1[3-9]…).
-func cleanPhone(s string) (string, error) {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "+")
-	s = strings.NewReplacer(" ", "", "-", "").Replace(s)
-	switch {
-	case s == "":
-		return "", Errorf(EINVALID, "phone is required: the member's mobile number")
-	case strings.Trim(s, "0123456789") != "" || len(s) < minPhoneDigits || len(s) > maxPhoneDigits:
-		return "", Errorf(EINVALID, "phone must be %d to %d digits", minPhoneDigits, maxPhoneDigits)
-	case len(s) == 11 && s[0] == '1' && !cnMobile.MatchString(s):
-		return "", Errorf(EINVALID, "phone is not a valid mobile number (11 digits, 13x to 19x): type it again")
-	}
-	return s, nil
-}
-
-// checkIDNumber accepts a mainland resident ID (GB 11643-1999: 17 digits
-// and an ISO 7064 MOD 11-2 check character) or another document number
-// of 5 to 20 letters and digits.
-func checkIDNumber(id string) error {
-	if len(id) == 18 && cnResident.MatchString(id) {
-		if idCheckChar(id[:17]) != id[17] {
-			return Errorf(EINVALID, "ID number's check character is wrong: type it again")
-		}
-		return nil
-	}
-	if !docNumber.MatchString(id) {
-		return Errorf(EINVALID, "ID number must be 5 to 20 letters and digits")
-	}
-	return nil
-}
-
-// idCheckChar is the GB 11643-1999 (ISO 7064 MOD 11-2) check character of
-// the first 17 digits of a resident ID.
-func idCheckChar(digits string) byte {
-	sum, w := 0, 1
-	for i := len(digits) - 1; i >= 0; i-- {
-		w = w * 2 % 11
-		sum += int(digits[i]-'0') * w
-	}
-	return "10X98765432"[sum%11]
-}
-
-func validBracket(b string) bool {
-	for _, v := range IncomeBrackets() {
-		if v == b {
-			return true
-		}
-	}
-	return false
-}
-
-// MaskName returns name as stores may show it: each word's first
-// character and a '*' for every other ("张三" → "张*", "John Smith" →
-// "J*** S****"); a word of one character still gets one '*'.
-func MaskName(name string) string {
-	words := strings.Fields(name)
-	for i, w := range words {
-		first, size := utf8.DecodeRuneInString(w)
-		words[i] = string(first) + strings.Repeat("*", max(1, utf8.RuneCountInString(w[size:])))
-	}
-	return strings.Join(words, " ")
-}
+// MaskName returns name as stores may show it (syncproto.MaskName).
+func MaskName(name string) string { return syncproto.MaskName(name) }

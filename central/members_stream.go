@@ -245,6 +245,8 @@ func liveLots(entries []PointsEntry, now time.Time) ([]*lot, int64) {
 		expire(e.At)
 		switch {
 		case e.Kind == PointsExpired:
+		case e.Kind == PointsTransferOut:
+			debt = transferOut(lots, debt, e)
 		case e.credit():
 			repaid := min(debt, e.Points)
 			debt -= repaid

@@ -21,6 +21,13 @@ const (
 	PointsExpired = "expired"
 	// PointsAdjust: a manual correction with a reason, either sign.
 	PointsAdjust = "adjust"
+	// PointsTransferOut: on a lost card, one lot moved to the card that
+	// replaced it (negative, LotID names the lot), or the card's debt
+	// moved (positive, no LotID). Posted by ReplaceCard.
+	PointsTransferOut = "transfer_out"
+	// PointsTransferIn: on the new card, a moved lot (positive, with the
+	// lot's AvailableAt and ExpiresAt) or the moved debt (negative).
+	PointsTransferIn = "transfer_in"
 )
 
 // centralIDPrefix starts every entry id central makes itself. Agents'
@@ -80,10 +87,22 @@ func (e *PointsEntry) credit() bool {
 	switch e.Kind {
 	case PointsEarn, PointsRefundRedeem:
 		return e.Points > 0
-	case PointsAdjust:
+	case PointsAdjust, PointsTransferIn:
 		return e.Points > 0
 	}
 	return false
+}
+
+// pendingCredit reports whether e is a credit still in its return window
+// at now: an earning, or a lot moved with its window from a lost card.
+func (e *PointsEntry) pendingCredit(now time.Time) bool {
+	return (e.Kind == PointsEarn || e.Kind == PointsTransferIn && e.Points > 0) && e.AvailableAt.After(now)
+}
+
+// cancelsPending reports whether e takes pending points of its sale: a
+// return's reversal, or a pending lot moved off a lost card.
+func (e *PointsEntry) cancelsPending() bool {
+	return e.Kind == PointsReverseEarn || e.Kind == PointsTransferOut && e.Points < 0
 }
 
 // Balance is a card's points at central as of a time. Total is the sum of
@@ -111,12 +130,12 @@ func CardBalance(card, memberID string, entries []PointsEntry, now time.Time) Ba
 	pendingBySale := map[string]int64{}
 	for _, e := range entries {
 		b.Total += e.Points
-		if e.Kind == PointsEarn && e.AvailableAt.After(now) {
+		if e.pendingCredit(now) {
 			pendingBySale[e.SaleID] += e.Points
 		}
 	}
 	for _, e := range entries {
-		if e.Kind == PointsReverseEarn && pendingBySale[e.SaleID] > 0 {
+		if e.cancelsPending() && pendingBySale[e.SaleID] > 0 {
 			pendingBySale[e.SaleID] -= min(e.PendingPoints, pendingBySale[e.SaleID])
 		}
 	}

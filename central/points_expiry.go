@@ -69,6 +69,8 @@ func ExpireLots(entries []PointsEntry, now time.Time) []PointsEntry {
 		switch {
 		case e.Kind == PointsExpired:
 			// Taken into account at its lot's expiry.
+		case e.Kind == PointsTransferOut:
+			debt = transferOut(lots, debt, e)
 		case e.credit():
 			repaid := min(debt, e.Points)
 			debt -= repaid
@@ -147,4 +149,24 @@ func fifo(a, b PointsEntry) int {
 func expiredEntry(l PointsEntry, points int64) PointsEntry {
 	return PointsEntry{ID: ExpiryID(l.ID), Kind: PointsExpired, Points: -points, Card: l.Card,
 		MemberID: l.MemberID, SaleID: l.SaleID, At: l.ExpiresAt.UTC(), LotID: l.ID}
+}
+
+// transferOut applies a transfer_out entry of a lost card to its replay
+// and returns the debt after it: a moved lot empties exactly that lot
+// (pending or not; what the lot no longer holds becomes debt), moved debt
+// is repaid.
+func transferOut(lots []*lot, debt int64, e PointsEntry) int64 {
+	if e.Points > 0 {
+		return debt - min(debt, e.Points)
+	}
+	n := -e.Points
+	for _, l := range lots {
+		if l.e.ID == e.LotID && !l.done {
+			t := min(n, l.left)
+			l.left -= t
+			n -= t
+			break
+		}
+	}
+	return debt + n
 }

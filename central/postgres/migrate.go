@@ -167,6 +167,8 @@ CREATE TABLE ledger_sale_keys (
 	reportsMigration,
 	// 9: member tiers (tiers.go).
 	tiersMigration,
+	// 10: the member master (members.go).
+	membersMigration,
 }
 
 // migrateLockKey is the advisory lock migrations hold, so instances started

@@ -170,6 +170,8 @@ CREATE TABLE points_returned_lines (
 	reportsMigration,
 	// 9: member tiers (tiers.go).
 	tiersMigration,
+	// 10: the member master (members.go).
+	membersMigration,
 }
 
 // migrate brings the schema to len(migrations) in one transaction.
