@@ -91,11 +91,47 @@ type ClassificationOptions struct {
 	Months   int // statistics window; 0 means DefaultStatsMonths
 	Classify ClassifyOptions
 	KeepRuns int // 0 means DefaultKeepRuns
-	// ExcludedCards are staff and test cards. The statistics carry no such
-	// flag yet, so the caller lists them (a config key); they are stored
-	// in the run with the excluded class of every classifier and take no
-	// place in any ranking or share cut.
+	// ExcludedCards are staff and test cards besides those the member
+	// master marks (Traits); they are stored in the run with the excluded
+	// class of every classifier and take no place in any ranking or share
+	// cut.
 	ExcludedCards []string
+	// Traits, when set, reads the member master's staff and test members
+	// and declared incomes (MemberStore.MemberTraits). Keys opens the
+	// incomes; without it every income counts as unknown.
+	Traits func(ctx context.Context, fn func(MemberTrait) error) error
+	Keys   *Keyring
+}
+
+// cardTrait is what the member master says of one card.
+type cardTrait struct {
+	excluded bool
+	income   IncomeBracket
+}
+
+// memberTraits reads o.Traits into a map by card: only the members the
+// master marks or knows an income of are in it.
+func (o ClassificationOptions) memberTraits(ctx context.Context) (map[string]cardTrait, error) {
+	out := map[string]cardTrait{}
+	if o.Traits == nil {
+		return out, nil
+	}
+	err := o.Traits(ctx, func(t MemberTrait) error {
+		ct := cardTrait{excluded: t.Kind == MemberStaff || t.Kind == MemberTest}
+		if t.Income != nil && o.Keys.Active() != "" {
+			b, err := o.Keys.Open(t.MemberID, FieldIncome, t.Income)
+			if err != nil {
+				return fmt.Errorf("income of member %s: %w", t.MemberID, err)
+			}
+			ct.income = ParseIncomeBracket(string(b))
+		}
+		out[t.Card] = ct
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read member master: %w", err)
+	}
+	return out, nil
 }
 
 // Validate returns an EINVALID *Error naming the first bad setting, or nil.
@@ -124,9 +160,8 @@ func CheckKeepRuns(keep int) error {
 // member). It fails with EINVALID for bad options and with the stores'
 // errors otherwise; nothing is stored then.
 //
-// Income brackets are not known at central (the enrollment's personal data
-// is sealed), so every classified member's quadrant is
-// QuadrantUnknownIncome until the member record carries the bracket.
+// Incomes come from the member master (o.Traits, opened with o.Keys): a
+// member without one is in QuadrantUnknownIncome.
 func RunClassification(ctx context.Context, stats MemberStatsStore, store ClassificationStore, now time.Time, o ClassificationOptions) (ClassificationRun, error) {
 	if err := o.Validate(); err != nil {
 		return ClassificationRun{}, err
@@ -139,11 +174,17 @@ func RunClassification(ctx context.Context, stats MemberStatsStore, store Classi
 	for _, c := range o.ExcludedCards {
 		excluded[c] = struct{}{}
 	}
+	traits, err := o.memberTraits(ctx)
+	if err != nil {
+		return ClassificationRun{}, fmt.Errorf("classify: %w", err)
+	}
 	run := ClassificationRun{AsOf: now, Months: w.Months, Options: o.Classify}
 	var members []MemberStats
 	err = stats.AllMemberStats(ctx, now, w.Months, func(a MemberActivity) error {
 		m := a.ClassifierStats()
-		if _, ok := excluded[m.Card]; ok {
+		tr := traits[m.Card]
+		m.IncomeBracket = tr.income
+		if _, ok := excluded[m.Card]; ok || tr.excluded {
 			m.Test = true // Staff and Test are alike to every classifier
 			run.Excluded++
 		}

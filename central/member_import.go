@@ -91,7 +91,8 @@ type ImportChunk struct {
 // ImportProgress is reported after every stored chunk.
 type ImportProgress struct {
 	Import  MemberImport
-	Resumed bool // the import continued an earlier run
+	Resumed bool  // the import continued an earlier run
+	ThisRun int64 // rows (good and bad) this run read
 }
 
 // ImportOptions configure ImportMembers.
@@ -164,6 +165,7 @@ func ImportMembers(ctx context.Context, store MemberStore, r io.ReadSeeker, name
 		return imp, fmt.Errorf("read import file: %w", err)
 	}
 	p.start(r, imp.Offset, imp.Line)
+	var thisRun int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return imp, err
@@ -182,6 +184,7 @@ func ImportMembers(ctx context.Context, store MemberStore, r io.ReadSeeker, name
 		if err != nil {
 			return imp, fmt.Errorf("import %s at line %d: %w", name, c.Import.Line, err)
 		}
+		thisRun += int64(len(c.Rows) + len(c.Bad))
 		imp.Rows -= int64(len(rejected))
 		imp.Bad += int64(len(rejected))
 		if o.OnBad != nil {
@@ -190,7 +193,7 @@ func ImportMembers(ctx context.Context, store MemberStore, r io.ReadSeeker, name
 			}
 		}
 		if o.Progress != nil {
-			o.Progress(ImportProgress{Import: imp, Resumed: resumed})
+			o.Progress(ImportProgress{Import: imp, Resumed: resumed, ThisRun: thisRun})
 		}
 		if done {
 			return imp, nil

@@ -72,6 +72,61 @@ func testMembers(t *testing.T, open Opener) {
 	t.Run("Erase", func(t *testing.T) { testMemberErase(t, open) })
 	t.Run("ReplaceCard", func(t *testing.T) { testReplaceCard(t, open) })
 	t.Run("Reseal", func(t *testing.T) { testReseal(t, open) })
+	t.Run("Classification", func(t *testing.T) { testMemberClassification(t, open) })
+}
+
+// testMemberClassification: the member master's staff members are
+// excluded and its incomes place members in the value quadrant.
+func testMemberClassification(t *testing.T, open Opener) {
+	s := open(t)
+	ms := memberStore(t, s)
+	keys := testKeys(t, keyA)
+	csv := "member_id,card,name,phone,income_bracket,kind\n" +
+		"MC1," + classCard(1) + ",甲乙,13912340001,>20000,\n" +
+		"MC2," + classCard(2) + ",丙丁,13912340002,<3000,\n" +
+		"MS," + classCard(50) + ",戊己,13912340050,,staff\n"
+	if _, err := importFile(t, ms, []byte(csv), central.ImportOptions{Keys: keys}); err != nil {
+		t.Fatal(err)
+	}
+	var evs []*syncproto.Event
+	for i, card := range []string{classCard(1), classCard(2), classCard(3), classCard(50)} {
+		evs = append(evs, sale1(uint64(i+1), card, date(2026, 1, 10, 9), int64(i+1)*1000))
+	}
+	ingest(t, s, Batch("s1", "a1", evs...))
+	o := central.ClassificationOptions{Classify: central.DefaultClassifyOptions(), Traits: ms.MemberTraits, Keys: keys}
+	run := classify(t, s, date(2026, 2, 1, 0), o)
+	if run.Members != 4 || run.Excluded != 1 {
+		t.Errorf("run = %+v, want 4 members, 1 excluded", run)
+	}
+	class := func(card string) central.MemberClass {
+		t.Helper()
+		mc, err := classStore(t, s).LatestMemberClass(context.Background(), card)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mc
+	}
+	if c := class(classCard(50)); c.Pyramid != central.PyramidExcluded || c.Quadrant != central.QuadrantExcluded {
+		t.Errorf("staff member classified: %+v", c.Classification)
+	}
+	if q := class(classCard(1)).Quadrant; q != central.QuadrantCore && q != central.QuadrantKeyDevelopment {
+		t.Errorf("high-income member in quadrant %s", q)
+	}
+	if q := class(classCard(2)).Quadrant; q != central.QuadrantDevelopable && q != central.QuadrantAbandon {
+		t.Errorf("low-income member in quadrant %s", q)
+	}
+	if q := class(classCard(3)).Quadrant; q != central.QuadrantUnknownIncome {
+		t.Errorf("member outside the master in quadrant %s, want unknown_income", q)
+	}
+	o.Keys = nil
+	classify(t, s, date(2026, 2, 1, 0), o)
+	if q := class(classCard(1)).Quadrant; q != central.QuadrantUnknownIncome {
+		t.Errorf("without the key: quadrant %s, want unknown_income", q)
+	}
+	o.Keys = testKeys(t, keyB)
+	if _, err := central.RunClassification(context.Background(), statsStore(t, s), classStore(t, s), date(2026, 2, 1, 0), o); central.ErrorCode(err) != central.EUNAVAILABLE {
+		t.Errorf("classify with a keyring lacking the incomes' key: %v, want unavailable", err)
+	}
 }
 
 // testMemberImport: an import stopped after its first chunk resumes where

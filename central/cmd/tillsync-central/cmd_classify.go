@@ -33,11 +33,12 @@ func newClassifyCmd() *cobra.Command {
 the current month included), rank them into the customer pyramid, RFM
 segments, value quadrants and ABC classes, and store the result as the new
 latest classification run; older runs beyond --keep are deleted in the same
-transaction. Staff and test cards given with --exclude-card are stored with
-the class "excluded" and take no part in any ranking.
+transaction. Staff and test members of the member master (kind staff or
+test), and cards given with --exclude-card, are stored with the class
+"excluded" and take no part in any ranking.
 
-Central holds no income brackets (enrollment personal data is sealed), so
-every member's quadrant is unknown_income for now.
+The value quadrant uses the income brackets of the member master, opened
+with members.keys; a member who declared none is unknown_income.
 
 Then every member's tier is recalculated from the run's pyramid (the tiers
 section of the config: mapping, downgrade policy, manual floors); the
@@ -91,6 +92,9 @@ func runClassify(cmd *cobra.Command, args []string) error {
 	}
 	cfg, err := loadFor(cmd)
 	if err != nil {
+		return err
+	}
+	if o.Keys, err = cfg.Members.keyring(); err != nil {
 		return err
 	}
 	policy := cfg.Tiers.policy()

@@ -108,9 +108,40 @@ func newCardsCmd() *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE:  func(cmd *cobra.Command, args []string) error { return changeBlocks(cmd, args, true) },
 	}
-	return downstreamParent("cards", "Block and unblock membership cards chain-wide",
+	replace := &cobra.Command{
+		Use:   "replace LOST-CARD NEW-CARD [--reason TEXT]",
+		Short: "Replace a member's lost card: link the new card, move the points, block the old one",
+		Long: `Link NEW-CARD to the member of LOST-CARD, move what the lost card holds (each
+lot of points with its pending period and expiry date, and any debt) to
+it, and block LOST-CARD at every store. Run it again later to move what
+reached the lost card since (an offline sale that arrived late).`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reason, err := cmd.Flags().GetString("reason")
+			if err != nil {
+				return err
+			}
+			r := central.CardReplacement{Old: args[0], New: args[1], Reason: reason, At: time.Now()}
+			return withMembers(cmd, false, func(ctx context.Context, db central.Store, ms central.MemberStore, _ *Config) error {
+				ds, ok := db.(central.Downstreams)
+				if !ok {
+					return fmt.Errorf("database %T keeps no downstream streams", db)
+				}
+				res, err := central.ReplaceLostCard(ctx, ms, ds, r)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "card %s of member %s replaced by %s: %d points and %d points of debt moved (%d entries); %s blocked at every store\n",
+					central.MaskCard(r.Old), res.MemberID, central.MaskCard(r.New), res.Points, res.Debt, res.Entries, central.MaskCard(r.Old))
+				return nil
+			})
+		},
+	}
+	replace.Flags().String("reason", central.DefaultReplaceReason, "reason the cashier sees on the old card")
+	return downstreamParent("cards", "Block, unblock and replace membership cards chain-wide",
 		`A blocked card is refused at every till with its reason, whatever store the
-member joined at; the member's points stay on the ledger for the new card.`, block, unblock)
+member joined at. "cards replace" links a new card to the member of a lost
+one and moves the points to it.`, block, unblock, replace)
 }
 
 func changeBlocks(cmd *cobra.Command, cards []string, unblock bool) error {

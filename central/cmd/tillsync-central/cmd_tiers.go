@@ -25,6 +25,9 @@ func classifyAndTier(ctx context.Context, db central.Store, now time.Time, o cen
 	if !ok {
 		return central.ClassificationRun{}, central.TierChanges{}, fmt.Errorf("database %T keeps no member tiers", db)
 	}
+	if ms, ok := db.(central.MemberStore); ok && o.Traits == nil {
+		o.Traits = ms.MemberTraits // staff and test members, declared incomes
+	}
 	run, err := central.RunClassification(ctx, stats, cs, now, o)
 	if err != nil {
 		return central.ClassificationRun{}, central.TierChanges{}, err
@@ -134,7 +137,7 @@ type recalcLocker interface {
 // recalculateIfDue classifies and applies tiers when the latest run is
 // older than every (or none exists), under the database's recalculation
 // lock when it has one. It reports whether it ran.
-func recalculateIfDue(ctx context.Context, db central.Store, c TiersConfig, now time.Time) (bool, error) {
+func recalculateIfDue(ctx context.Context, db central.Store, c TiersConfig, keys *central.Keyring, now time.Time) (bool, error) {
 	if l, ok := db.(recalcLocker); ok {
 		release, got, err := l.TryRecalcLock(ctx)
 		if err != nil || !got {
@@ -155,7 +158,7 @@ func recalculateIfDue(ctx context.Context, db central.Store, c TiersConfig, now 
 	case now.Sub(latest.AsOf) < c.RecalculateEvery:
 		return false, nil
 	}
-	o := central.ClassificationOptions{Classify: central.DefaultClassifyOptions()}
+	o := central.ClassificationOptions{Classify: central.DefaultClassifyOptions(), Keys: keys}
 	if _, _, err := classifyAndTier(ctx, db, now, o, c.policy()); err != nil {
 		return false, err
 	}
@@ -175,14 +178,19 @@ func startTierSchedule(ctx context.Context, m *Main) (stop func()) {
 	if c.RecalculateEvery == 0 {
 		return func() {}
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	logger := m.Logger.With("component", "tiers")
+	keys, err := m.Config.Members.keyring()
+	if err != nil {
+		// Validate refused such a config before Run: unreachable there.
+		logger.Error("member keys unusable; incomes are left out of classification", "err", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		t := time.NewTicker(min(recalcPoll, c.RecalculateEvery))
 		defer t.Stop()
 		for {
-			recalculateLogged(ctx, m.DB, c, m.Now(), logger)
+			recalculateLogged(ctx, m.DB, c, keys, m.Now(), logger)
 			select {
 			case <-ctx.Done():
 				return
@@ -193,8 +201,8 @@ func startTierSchedule(ctx context.Context, m *Main) (stop func()) {
 	return func() { cancel(); wg.Wait() }
 }
 
-func recalculateLogged(ctx context.Context, db central.Store, c TiersConfig, now time.Time, logger *slog.Logger) {
-	ran, err := recalculateIfDue(ctx, db, c, now)
+func recalculateLogged(ctx context.Context, db central.Store, c TiersConfig, keys *central.Keyring, now time.Time, logger *slog.Logger) {
+	ran, err := recalculateIfDue(ctx, db, c, keys, now)
 	switch {
 	case err != nil && ctx.Err() == nil:
 		logger.Error("tier recalculation failed; retried at the next poll", "err", err)

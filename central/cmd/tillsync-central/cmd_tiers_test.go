@@ -68,7 +68,7 @@ func TestRecalculateIfDue(t *testing.T) {
 		now  time.Time
 		want bool
 	}{{t0, true}, {t0.Add(c.RecalculateEvery - time.Minute), false}, {t0.Add(c.RecalculateEvery), true}} {
-		ran, err := recalculateIfDue(ctx, db, c, step.now)
+		ran, err := recalculateIfDue(ctx, db, c, nil, step.now)
 		if err != nil || ran != step.want {
 			t.Fatalf("recalculateIfDue(%s) = %t, %v; want %t", step.now, ran, err, step.want)
 		}

@@ -40,6 +40,8 @@ type Config struct {
 	Tiers TiersConfig `mapstructure:"tiers"`
 	// Rebate is the year-end rebate (points rebate).
 	Rebate RebateConfig `mapstructure:"rebate"`
+	// Members is the member master (personal data keys).
+	Members MembersConfig `mapstructure:"members"`
 }
 
 // BrokerConfig is the MQTT section.
@@ -165,6 +167,10 @@ func (c *Config) Validate() []string {
 	c.Reports.validate(&p)
 	c.Tiers.validate(&p)
 	c.Rebate.validate(&p, c.Tiers.Ordering)
+	if _, err := central.ParseKeyring(c.Members.Keys); err != nil {
+		// The value is a secret: the problem names the key only.
+		p.add("members.keys", "(not shown)", central.ErrorMessage(err))
+	}
 	switch c.Database.Driver {
 	case DriverSQLite:
 		if c.Database.Path == "" {
@@ -467,4 +473,24 @@ func (r *RebateConfig) validate(p *problems, ordering []string) {
 	if r.UntieredTier != "" && !slices.Contains(ordering, r.UntieredTier) {
 		p.add("rebate.untiered_tier", r.UntieredTier, fmt.Sprintf("is not in tiers.ordering %v", ordering))
 	}
+}
+
+// MembersConfig is the members section.
+type MembersConfig struct {
+	// Keys seal the members' personal fields at rest (central.ParseKeyring:
+	// id:base64 pairs, comma-separated, the first active). Best set by
+	// the environment (TILLSYNC_MEMBERS_KEYS), not written in the file.
+	Keys string `mapstructure:"keys"`
+	// CollectIDNumbers keeps ID numbers found in imports (sealed); off,
+	// such rows are refused.
+	CollectIDNumbers bool `mapstructure:"collect_id_numbers"`
+}
+
+// keyring parses the keys (Validate has checked them).
+func (m MembersConfig) keyring() (*central.Keyring, error) {
+	k, err := central.ParseKeyring(m.Keys)
+	if err != nil {
+		return nil, fmt.Errorf("config members.keys: %w", err)
+	}
+	return k, nil
 }

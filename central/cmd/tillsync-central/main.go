@@ -60,7 +60,7 @@ for every key.`,
 	root.PersistentFlags().String("config", "", "config file (YAML); default ./central.yaml when it exists")
 	root.AddCommand(newRunCmd(), newConfigCmd(), newReportCmd(), newDecodeCmd(), newAgentsCmd(), newQuarantineCmd(),
 		newCatalogCmd(), newPolicyCmd(), newCardsCmd())
-	root.AddCommand(newPointsCmd())
+	root.AddCommand(newPointsCmd(), newMembersCmd())
 	root.AddCommand(newKeysCmd(), newEnrollCmd())
 	addClassifyCmds(root)
 	root.AddCommand(newUsersCmd())
