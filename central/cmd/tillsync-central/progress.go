@@ -30,7 +30,7 @@ func newProgressBar(w io.Writer, now func() time.Time) *progressBar {
 			tty = true
 		}
 	}
-	return &progressBar{w: w, tty: tty, now: now, start: now(), }
+	return &progressBar{w: w, tty: tty, now: now, start: now()}
 }
 
 const barWidth = 30
