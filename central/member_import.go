@@ -28,8 +28,9 @@ import (
 // either way). A bad row is reported with its line number and the field
 // at fault, stored with the import, and skipped: never a silent drop.
 
-// ImportChunkRows is how many rows one import transaction stores.
-const ImportChunkRows = 2000
+// DefaultImportChunkRows is how many rows one import transaction stores
+// unless ImportOptions says otherwise.
+const DefaultImportChunkRows = 2000
 
 // MemberImport is the checkpoint of one import.
 type MemberImport struct {
@@ -106,6 +107,9 @@ type ImportOptions struct {
 	// OnBad is called with every bad row as it is found (also those the
 	// store refuses); nil for none.
 	OnBad func(BadRow)
+	// ChunkRows is how many rows one transaction stores; 0 means
+	// DefaultImportChunkRows.
+	ChunkRows int
 }
 
 // Import CSV columns. member_id, card, name and phone are required; the
@@ -136,6 +140,9 @@ func ImportMembers(ctx context.Context, store MemberStore, r io.ReadSeeker, name
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.ChunkRows <= 0 {
+		o.ChunkRows = DefaultImportChunkRows
 	}
 	id, size, err := ImportFileID(r)
 	if err != nil {
@@ -258,10 +265,10 @@ func (p *importParser) start(r io.Reader, off, line int64) {
 	p.base, p.bline, p.offset, p.line = off, line, off, line
 }
 
-// chunk reads up to ImportChunkRows rows; done reports the end of the file.
+// chunk reads up to o.ChunkRows rows; done reports the end of the file.
 func (p *importParser) chunk() (ImportChunk, bool, error) {
 	var c ImportChunk
-	for len(c.Rows)+len(c.Bad) < ImportChunkRows {
+	for len(c.Rows)+len(c.Bad) < p.o.ChunkRows {
 		rec, err := p.cr.Read()
 		if errors.Is(err, io.EOF) {
 			return c, true, nil
