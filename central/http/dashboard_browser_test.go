@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"net/http"
 	"os"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/tillsync/tillsync/central"
 	"github.com/tillsync/tillsync/central/sqlite"
+	"github.com/tillsync/tillsync/central/storetest"
+	"github.com/tillsync/tillsync/syncproto"
 )
 
 // chromiumPath is Debian's chromium; scripts/test.sh installs it.
@@ -180,7 +183,15 @@ func TestDashboard_Chromium(t *testing.T) {
 			t.Errorf("store %s amount = %q, want %q", s.StoreID, got, w)
 		}
 	}
-	saveScreenshot(t, run(t, ctx, "screenshot", chromedp.FullScreenshot(100)))
+	saveScreenshot(t, "overview.png", run(t, ctx, "screenshot", chromedp.FullScreenshot(100)))
+
+	// The customers page draws the latest run's pyramid with the
+	// database's figures.
+	classifyForBrowser(t, db)
+	run(t, ctx, "open the customers page", chromedp.Navigate(srv.URL+"/dashboard/customers"))
+	run(t, ctx, "wait for the pyramid", chromedp.WaitVisible(chromedp.ID("pyramid")))
+	checkCustomers(t, ctx, db)
+	saveScreenshot(t, "customers.png", run(t, ctx, "screenshot the customers page", chromedp.FullScreenshot(100)))
 
 	// The browser's session reaches member data; the card stays masked.
 	resp = run(t, ctx, "open the balance JSON", chromedp.NavigateResponse(srv.URL+balancePath))
@@ -226,11 +237,11 @@ func documentText(t *testing.T, ctx context.Context, url string) string {
 	}
 }
 
-// saveScreenshot writes shot to the test's temp dir and checks that it is
-// a PNG with a picture in it.
-func saveScreenshot(t *testing.T, shot []byte) {
+// saveScreenshot writes shot to the test's temp dir as name and checks
+// that it is a PNG with a picture in it.
+func saveScreenshot(t *testing.T, name string, shot []byte) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "overview.png")
+	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, shot, 0o600); err != nil {
 		t.Fatalf("save screenshot: %v", err)
 	}
@@ -251,4 +262,86 @@ func saveScreenshot(t *testing.T, shot []byte) {
 		t.Fatalf("screenshot %s is %dx%d, want the page", path, b.Dx(), b.Dy())
 	}
 	t.Logf("screenshot %s: %v, %d bytes", path, img.Bounds().Size(), len(shot))
+}
+
+// classifyForBrowser ingests 30 member cards of s1/a9 in December 2025,
+// card k buying k times, and classifies them (with testCard's points sale)
+// as of receivedAt with the pyramid cut at 10 / 20 / 30 %, so that every
+// layer holds members.
+func classifyForBrowser(t *testing.T, db *sqlite.DB) {
+	t.Helper()
+	skus := []string{"MILK", "BREAD", "WINE", "EGGS", "TEA"}
+	var evs []*syncproto.Event
+	seq := uint64(1)
+	for k := 1; k <= 30; k++ {
+		for i := range k {
+			evs = append(evs, storetest.StatsSaleEvent(storetest.StatsSale{Store: "s1", Agent: "a9", Seq: seq,
+				Card: fmt.Sprintf("62030000000000%02d", k), At: time.Date(2025, 12, 1+i%28, 10, 0, 0, 0, time.UTC),
+				Lines: []storetest.StatsLine{{SKU: skus[(k+i)%len(skus)], QuantityMilli: 1000, UnitPriceFen: int64(100 * k)}}}))
+			seq++
+		}
+	}
+	ctx := context.Background()
+	if _, err := db.IngestBatch(ctx, storetest.Batch("s1", "a9", evs...), receivedAt); err != nil {
+		t.Fatalf("IngestBatch: %v", err)
+	}
+	o := central.ClassificationOptions{Classify: central.DefaultClassifyOptions()}
+	o.Classify.Pyramid = central.PyramidOptions{VIPShareBP: 1000, BigShareBP: 2000, OrdinaryShareBP: 3000}
+	if _, err := central.RunClassification(ctx, db, db, receivedAt, o); err != nil {
+		t.Fatalf("RunClassification: %v", err)
+	}
+}
+
+// checkCustomers compares the customers page in the browser with the
+// database: every pyramid band's members and share, and each class's best
+// seller.
+func checkCustomers(t *testing.T, ctx context.Context, db *sqlite.DB) {
+	t.Helper()
+	dbctx := context.Background()
+	latest, err := db.LatestRun(dbctx)
+	if err != nil {
+		t.Fatalf("LatestRun: %v", err)
+	}
+	sizes, err := db.ClassSizes(dbctx, latest.ID)
+	if err != nil {
+		t.Fatalf("ClassSizes: %v", err)
+	}
+	textOf := func(sel string) string {
+		return strings.TrimSpace(run(t, ctx, "read "+sel, chromedp.TextContent(chromedp.CSS(sel))))
+	}
+	bands := 0
+	for _, s := range sizes {
+		if s.Classifier != central.ClassifierPyramid || s.Class == central.ExcludedClass {
+			continue
+		}
+		if s.Members == 0 {
+			t.Fatalf("fixture too thin: pyramid class %s is empty", s.Class)
+		}
+		bands++
+		band := `#pyramid g[data-class="` + s.Class + `"] `
+		if got, w := textOf(band+"tspan.members"), strconv.FormatInt(s.Members, 10); got != w {
+			t.Errorf("pyramid %s members = %q, want %q", s.Class, got, w)
+		}
+		if got, w := textOf(band+"tspan.share"), central.FormatBP(s.SpendShareBP); got != w {
+			t.Errorf("pyramid %s share = %q, want %q", s.Class, got, w)
+		}
+	}
+	if n := len(run(t, ctx, "count the bands", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("#pyramid polygon"), p => p.getAttribute("class"))`))); bands != 4 || n != bands {
+		t.Errorf("the page draws %d bands, the database has %d pyramid classes; want 4", n, bands)
+	}
+	tp, err := db.TopClassProducts(dbctx, central.TopProductsQuery{RunID: latest.ID, Limit: 5})
+	if err != nil {
+		t.Fatalf("TopClassProducts: %v", err)
+	}
+	for _, c := range tp.Classes {
+		best := c.Products[0]
+		row := `table.products[data-class="` + c.Class + `"] tr[data-sku="` + best.SKU + `"] `
+		if got, w := textOf(row+".rank"), "1"; got != w {
+			t.Errorf("%s best seller %s rank = %q, want %q", c.Class, best.SKU, got, w)
+		}
+		if got, w := textOf(row+".spend"), central.FormatFen(best.SpendFen); got != w {
+			t.Errorf("%s best seller %s spend = %q, want %q", c.Class, best.SKU, got, w)
+		}
+	}
 }

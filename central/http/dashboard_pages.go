@@ -33,6 +33,7 @@ func dashboardPages() []page {
 	return []page{
 		{name: "overview", path: "/dashboard/{$}", title: "Overview", load: (*Server).overview},
 		{name: "stores", path: "/dashboard/stores", title: "Stores", load: (*Server).storesPage},
+		{name: "customers", path: "/dashboard/customers", title: "Customers", load: (*Server).customersPage},
 		{name: "members", path: "/dashboard/members", title: "Member lookup", form: true, load: (*Server).memberLookup},
 	}
 }

@@ -3,6 +3,7 @@ package http
 import (
 	"encoding/csv"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/tillsync/tillsync/central"
@@ -65,6 +66,7 @@ func (s *Server) routeReports() {
 	s.mux.HandleFunc("GET /v1/reports/points-liability", s.requireSession(s.handleReportLiability))
 	s.mux.HandleFunc("GET /v1/reports/redemption-rate", s.requireSession(s.handleReportRedemption))
 	s.mux.HandleFunc("GET /v1/reports/sync-status", s.requireSession(s.handleReportSyncStatus))
+	s.mux.HandleFunc("GET /v1/reports/top-products", s.requireSession(s.handleReportTopProducts))
 }
 
 // reportRequest is what every report handler reads first: the store's
@@ -80,12 +82,8 @@ type reportRequest struct {
 func (s *Server) reportArgs(w http.ResponseWriter, r *http.Request, ranged bool) (reportRequest, bool) {
 	q := r.URL.Query()
 	var req reportRequest
-	switch f := q.Get("format"); f {
-	case "", "json":
-	case "csv":
-		req.csv = true
-	default:
-		s.writeError(w, r, central.Errorf(central.EINVALID, "format %q: use json or csv", f))
+	var ok bool
+	if req.csv, ok = s.reportFormat(w, r); !ok {
 		return req, false
 	}
 	if ranged {
@@ -96,12 +94,25 @@ func (s *Server) reportArgs(w http.ResponseWriter, r *http.Request, ranged bool)
 			return req, false
 		}
 	}
-	var ok bool
 	if req.reports, ok = s.store.(central.Reports); !ok {
 		s.writeError(w, r, central.Errorf(central.EUNAVAILABLE, "this store has no reports"))
 		return req, false
 	}
 	return req, true
+}
+
+// reportFormat reads ?format=: asCSV is true for CSV, false for JSON (the
+// default). On a bad format it answers and returns ok false.
+func (s *Server) reportFormat(w http.ResponseWriter, r *http.Request) (asCSV, ok bool) {
+	switch f := r.URL.Query().Get("format"); f {
+	case "", "json":
+		return false, true
+	case "csv":
+		return true, true
+	default:
+		s.writeError(w, r, central.Errorf(central.EINVALID, "format %q: use json or csv", f))
+		return false, false
+	}
 }
 
 // writeCSV answers records as a CSV file named name.csv.
@@ -261,4 +272,79 @@ func (s *Server) handleReportSyncStatus(w http.ResponseWriter, r *http.Request) 
 		out = append(out, row)
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"agents": out})
+}
+
+type classProductsJSON struct {
+	Class     string             `json:"class"`
+	SpendFen  int64              `json:"spend_fen"`
+	SpendYuan string             `json:"spend_yuan"`
+	Products  []classProductJSON `json:"products"`
+}
+
+type classProductJSON struct {
+	Rank          int    `json:"rank"`
+	SKU           string `json:"sku"`
+	Name          string `json:"name"`
+	QuantityMilli int64  `json:"quantity_milli"`
+	SpendFen      int64  `json:"spend_fen"`
+	SpendYuan     string `json:"spend_yuan"`
+	Members       int64  `json:"members"`
+	SpendShareBP  int64  `json:"spend_share_bp"`
+	SpendShare    string `json:"spend_share"`
+}
+
+// topProductsQuery reads ?by= (a classifier, default pyramid), ?class=
+// and ?limit= (default central.DefaultTopProducts) of the latest run.
+func topProductsQuery(r *http.Request) (central.TopProductsQuery, error) {
+	p := r.URL.Query()
+	q := central.TopProductsQuery{Classifier: p.Get("by"), Class: p.Get("class")}
+	if l := p.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return q, central.Errorf(central.EINVALID, "limit %q: use 1 to %d", l, central.MaxTopProducts)
+		}
+		q.Limit = n
+	}
+	return q.Normalize()
+}
+
+// handleReportTopProducts answers the best-selling products of each class
+// of the latest classification run (central.ClassProductsStore).
+func (s *Server) handleReportTopProducts(w http.ResponseWriter, r *http.Request) {
+	asCSV, ok := s.reportFormat(w, r)
+	if !ok {
+		return
+	}
+	q, err := topProductsQuery(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cp, ok := s.store.(central.ClassProductsStore)
+	if !ok {
+		s.writeError(w, r, central.Errorf(central.EUNAVAILABLE, "this store keeps no member classification"))
+		return
+	}
+	tp, err := cp.TopClassProducts(r.Context(), q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if asCSV {
+		s.writeCSV(w, "top-products-by-"+tp.Classifier, central.TopProductsRecords(tp))
+		return
+	}
+	classes := []classProductsJSON{}
+	for _, c := range tp.Classes {
+		out := classProductsJSON{Class: c.Class, SpendFen: c.SpendFen, SpendYuan: central.FormatFen(c.SpendFen),
+			Products: []classProductJSON{}}
+		for _, p := range c.Products {
+			out.Products = append(out.Products, classProductJSON{p.Rank, p.SKU, p.Name, p.QuantityMilli, p.SpendFen,
+				central.FormatFen(p.SpendFen), p.Members, p.SpendShareBP, central.FormatBP(p.SpendShareBP)})
+		}
+		classes = append(classes, out)
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"run_id": tp.RunID, "as_of": tp.AsOf,
+		"first_month": central.FormatMonth(tp.Window.FirstMonth), "last_month": central.FormatMonth(tp.Window.LastMonth),
+		"classifier": tp.Classifier, "limit": q.Limit, "classes": classes})
 }

@@ -144,3 +144,107 @@ func wantCSV(t *testing.T, srv *httptest.Server, path, want string) {
 		t.Fatalf("GET %s body:\n%s\nwant:\n%s", path, body, want)
 	}
 }
+
+// newTopProductsServer serves a real SQLite store holding
+// storetest.ProductsPopulation, classified, with its catalog; with
+// dashboard on it needs testUser's login. classify false leaves no run.
+func newTopProductsServer(t *testing.T, classify, dashboard bool) *httptest.Server {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "central.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatalf("sqlite.Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("db Close: %v", err)
+		}
+	})
+	if classify {
+		storetest.ProductsPopulation(t, db)
+		if _, err := central.PublishCatalog(context.Background(), db, storetest.ProductsCatalog(), reportNow); err != nil {
+			t.Fatalf("PublishCatalog: %v", err)
+		}
+	}
+	s := centralhttp.NewServer(db, nil)
+	if dashboard {
+		users, err := centralhttp.ParseUsers(strings.NewReader(userLine(t, testUser, testPassword) + "\n"))
+		if err != nil {
+			t.Fatalf("ParseUsers: %v", err)
+		}
+		if err := s.EnableDashboard(centralhttp.DashboardOptions{Users: users, SessionKey: []byte(strings.Repeat("k", 32)),
+			Now: func() time.Time { return reportNow }}); err != nil {
+			t.Fatalf("EnableDashboard: %v", err)
+		}
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestServer_ReportTopProducts(t *testing.T) {
+	srv := newTopProductsServer(t, true, false)
+	t.Run("OneClass", func(t *testing.T) {
+		// storetest.ProductsWant's small class: MILK and APPLE tie on
+		// spend, MILK has more members.
+		wantJSON(t, getJSON(t, srv, "/v1/reports/top-products?class=small&limit=2", http.StatusOK), `{
+			"run_id":1,"as_of":"2026-03-15T00:00:00Z","first_month":"2026-02","last_month":"2026-03",
+			"classifier":"pyramid","limit":2,"classes":[{"class":"small","spend_fen":4200,"spend_yuan":"42.00","products":[
+				{"rank":1,"sku":"MILK","name":"Milk 1L","quantity_milli":2600,"spend_fen":1300,"spend_yuan":"13.00",
+					"members":2,"spend_share_bp":3095,"spend_share":"30.95 %"},
+				{"rank":2,"sku":"APPLE","name":"","quantity_milli":1250,"spend_fen":1300,"spend_yuan":"13.00",
+					"members":1,"spend_share_bp":3095,"spend_share":"30.95 %"}]}]}`)
+	})
+	t.Run("EveryClass", func(t *testing.T) {
+		got := getJSON(t, srv, "/v1/reports/top-products", http.StatusOK).(map[string]any)
+		var classes []string
+		for _, c := range got["classes"].([]any) {
+			classes = append(classes, c.(map[string]any)["class"].(string))
+		}
+		if strings.Join(classes, ",") != "vip,big,ordinary,small" || got["limit"] != float64(central.DefaultTopProducts) {
+			t.Fatalf("classes %v, limit %v; want vip,big,ordinary,small and %d", classes, got["limit"], central.DefaultTopProducts)
+		}
+		wantJSON(t, got["classes"].([]any)[1], `{"class":"big","spend_fen":0,"spend_yuan":"0.00","products":[]}`)
+	})
+	t.Run("CSV", func(t *testing.T) {
+		wantCSV(t, srv, "/v1/reports/top-products?class=vip&limit=1&format=csv",
+			"run_id,as_of,first_month,last_month,classifier,class,class_spend_fen,rank,sku,name,quantity_milli,"+
+				"spend_fen,spend_yuan,members,spend_share_bp,spend_share\n"+
+				"1,2026-03-15T00:00:00Z,2026-02,2026-03,pyramid,vip,10600,1,WINE,Red wine 750ml,2000,6000,60.00,2,5660,56.60 %\n")
+	})
+	t.Run("BySegment", func(t *testing.T) {
+		got := getJSON(t, srv, "/v1/reports/top-products?by=segment", http.StatusOK).(map[string]any)
+		if got["classifier"] != "segment" || len(got["classes"].([]any)) != len(central.ClassNames(central.ClassifierSegment))-1 {
+			t.Fatalf("by segment: %v", got)
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		for _, tc := range []struct{ query, param string }{
+			{"by=tier", `classifier "tier"`}, {"class=gold", `class "gold"`}, {"limit=0", `limit "0"`},
+			{"limit=ten", `limit "ten"`}, {"limit=1001", "1 to 1000"}, {"format=xml", `format "xml"`},
+		} {
+			got := getJSON(t, srv, "/v1/reports/top-products?"+tc.query, http.StatusBadRequest).(map[string]any)["error"].(map[string]any)
+			if got["code"] != central.EINVALID || !strings.Contains(got["message"].(string), tc.param) {
+				t.Errorf("?%s: error = %v, want %s naming %s", tc.query, got, central.EINVALID, tc.param)
+			}
+		}
+	})
+	t.Run("ErrNoRun", func(t *testing.T) {
+		empty := newTopProductsServer(t, false, false)
+		got := getJSON(t, empty, "/v1/reports/top-products", http.StatusNotFound).(map[string]any)["error"].(map[string]any)
+		if got["code"] != central.ENOTFOUND || !strings.Contains(got["message"].(string), "tillsync-central classify") {
+			t.Fatalf("no run: error = %v", got)
+		}
+	})
+}
+
+func TestServer_ReportTopProducts_NeedsLogin(t *testing.T) {
+	srv := newTopProductsServer(t, true, true)
+	getJSON(t, srv, "/v1/reports/top-products", http.StatusUnauthorized)
+	c := browser(t)
+	login(t, c, srv, testUser, testPassword)
+	resp, body := getPage(t, c, srv.URL+"/v1/reports/top-products?class=vip&limit=1&format=csv")
+	wantStatus(t, resp, body, http.StatusOK, "")
+	if !strings.Contains(body, ",vip,10600,1,WINE,") {
+		t.Fatalf("logged in, the report is:\n%s", body)
+	}
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) central.Store) {
 	t.Run("Tiers", func(t *testing.T) { testTiers(t, open) })
 	t.Run("Rebate", func(t *testing.T) { testRebate(t, open) })
 	t.Run("Members", func(t *testing.T) { testMembers(t, open) })
+	t.Run("ClassProducts", func(t *testing.T) { testClassProducts(t, open) })
 }
 
 // testKeptForLedger: returns and enrollments are stored once, not

@@ -56,6 +56,7 @@ may keep writing); PostgreSQL is shared anyway.`,
 	for _, spec := range reportSpecs() {
 		report.AddCommand(newHQReportCmd(spec))
 	}
+	report.AddCommand(newTopProductsCmd())
 	return report
 }
 
@@ -272,4 +273,93 @@ func (m *Main) setReportOptions() error {
 	m.Server.SetReportOptions(centralhttp.ReportOptions{Location: loc,
 		PointValueFenPer100: m.Config.Reports.PointValueFenPer100, Now: m.Now})
 	return nil
+}
+
+func newTopProductsCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "top-products [--class vip] [--by pyramid|segment] [--limit 10] [--format table|csv]",
+		Short: "Print each class's best-selling products in the latest classification run",
+		Long: `Print, for the latest classification run (tillsync-central classify), the best
+selling products of each class over the run's window: units sold, spend,
+how many of the class's members bought each, and its share of the class's
+spend on all products. Classes are the pyramid's (--by pyramid, the
+default) or the RFM segments' (--by segment; quadrant and abc work too);
+--class names one class, and staff and test cards (class "excluded") are
+listed only when named. Products rank by spend, then members, then SKU.
+
+The figures come from the member statistics kept at ingest, so a sale
+synced into one of the window's months after the run counts too. Names
+are the latest published catalog's. A SQLite file is opened read-only.`,
+		Args: cobra.NoArgs,
+		RunE: runTopProducts,
+	}
+	c.Flags().String("class", "", "only this class (e.g. vip, champions)")
+	c.Flags().String("by", central.ClassifierPyramid, "classifier: pyramid, segment, quadrant or abc")
+	c.Flags().Int("limit", central.DefaultTopProducts, fmt.Sprintf("products per class, 1 to %d", central.MaxTopProducts))
+	c.Flags().String("format", "table", "table (or text) or csv")
+	c.Flags().String("db", "", "SQLite database file (database.path)")
+	bindFlag(c.Flags(), "db", "database.path")
+	return c
+}
+
+func runTopProducts(cmd *cobra.Command, args []string) error {
+	f := cmd.Flags()
+	format, err := f.GetString("format")
+	if err != nil {
+		return err
+	}
+	if format != "table" && format != "text" && format != "csv" {
+		return fmt.Errorf("--format %q: use table or csv", format)
+	}
+	var q central.TopProductsQuery
+	if q.Class, err = f.GetString("class"); err != nil {
+		return err
+	}
+	if q.Classifier, err = f.GetString("by"); err != nil {
+		return err
+	}
+	if q.Limit, err = f.GetInt("limit"); err != nil {
+		return err
+	}
+	if q.Limit < 1 { // 0 is the domain's default, but typed on a command line it is a mistake
+		return fmt.Errorf("--limit %d: use 1 to %d", q.Limit, central.MaxTopProducts)
+	}
+	if _, err := q.Normalize(); err != nil {
+		return fmt.Errorf("--by %q --class %q --limit %d: %w", q.Classifier, q.Class, q.Limit, err)
+	}
+	return withStore(cmd, true, func(ctx context.Context, db central.Store) error {
+		cp, ok := db.(central.ClassProductsStore)
+		if !ok {
+			return fmt.Errorf("database %T keeps no member classification", db)
+		}
+		tp, err := cp.TopClassProducts(ctx, q)
+		if err != nil {
+			return fmt.Errorf("report top-products: %w", err)
+		}
+		if format == "csv" {
+			return writeRecords(cmd.OutOrStdout(), format, central.TopProductsRecords(tp))
+		}
+		return writeTopProducts(cmd.OutOrStdout(), tp)
+	})
+}
+
+// writeTopProducts prints tp as a heading and an aligned table, one row
+// per product and a "none" row for a class whose members bought nothing.
+func writeTopProducts(w io.Writer, tp central.TopProducts) error {
+	fmt.Fprintf(w, "classification run %d as of %s, window %s to %s, by %s\n", tp.RunID,
+		tp.AsOf.UTC().Format(time.RFC3339), central.FormatMonth(tp.Window.FirstMonth),
+		central.FormatMonth(tp.Window.LastMonth), tp.Classifier)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLASS\tRANK\tSKU\tNAME\tQUANTITY\tSPEND (YUAN)\tMEMBERS\tSHARE OF CLASS\t")
+	for _, c := range tp.Classes {
+		if len(c.Products) == 0 {
+			fmt.Fprintf(tw, "%s\t-\t(none)\t\t\t\t\t\t\n", c.Class)
+			continue
+		}
+		for _, p := range c.Products {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t\n", c.Class, p.Rank, p.SKU, p.Name,
+				central.FormatMilli(p.QuantityMilli), central.FormatFen(p.SpendFen), p.Members, central.FormatBP(p.SpendShareBP))
+		}
+	}
+	return tw.Flush()
 }

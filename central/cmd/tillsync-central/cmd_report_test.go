@@ -131,3 +131,111 @@ func TestCommand_ReportHQ_Err(t *testing.T) {
 		})
 	}
 }
+
+// topProductsDB writes a SQLite file holding storetest.ProductsPopulation,
+// classified, and its catalog; with classify false it holds no run.
+func topProductsDB(t *testing.T, classify bool) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "central.db")
+	db, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if classify {
+		storetest.ProductsPopulation(t, db)
+		if _, err := central.PublishCatalog(context.Background(), db, storetest.ProductsCatalog(), time.Now()); err != nil {
+			t.Fatalf("PublishCatalog: %v", err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	return path
+}
+
+func TestCommand_ReportTopProducts(t *testing.T) {
+	path := topProductsDB(t, true)
+	const head = "run_id,as_of,first_month,last_month,classifier,class,class_spend_fen,rank,sku,name,quantity_milli," +
+		"spend_fen,spend_yuan,members,spend_share_bp,spend_share\n"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		// storetest.ProductsWant, hand-computed.
+		{"CSV", []string{"--format", "csv"}, head +
+			"1,2026-03-15T00:00:00Z,2026-02,2026-03,pyramid,vip,10600,1,WINE,Red wine 750ml,2000,6000,60.00,2,5660,56.60 %\n" +
+			"1,2026-03-15T00:00:00Z,2026-02,2026-03,pyramid,vip,10600,2,MILK,Milk 1L,6000,3000,30.00,2,2830,28.30 %\n" +
+			"1,2026-03-15T00:00:00Z,2026-02,2026-03,pyramid,vip,10600,3,BREAD,,2000,1600,16.00,2,1509,15.09 %\n" +
+			"1,2026-03-15T00:00:00Z,2026-02,2026-03,pyramid,small,4200,1,MILK,Milk 1L,2600,1300,13.00,2,3095,30.95 %\n" +
+			"1,2026-03-15T00:00:00Z,2026-02,2026-03,pyramid,small,4200,2,APPLE,,1250,1300,13.00,1,3095,30.95 %\n" +
+			"1,2026-03-15T00:00:00Z,2026-02,2026-03,pyramid,small,4200,3,BREAD,,1000,800,8.00,1,1905,19.05 %\n" +
+			"1,2026-03-15T00:00:00Z,2026-02,2026-03,pyramid,small,4200,4,EGGS,,1000,800,8.00,1,1905,19.05 %\n"},
+		{"OneClassTable", []string{"--class", "small", "--limit", "2", "--format", "text"},
+			"classification run 1 as of 2026-03-15T00:00:00Z, window 2026-02 to 2026-03, by pyramid\n" +
+				"CLASS  RANK  SKU    NAME     QUANTITY  SPEND (YUAN)  MEMBERS  SHARE OF CLASS  \n" +
+				"small  1     MILK   Milk 1L  2.600     13.00         2        30.95 %         \n" +
+				"small  2     APPLE           1.250     13.00         1        30.95 %         \n"},
+		{"EmptyClassTable", []string{"--class", "big"}, "big    -     (none)"},
+		{"BySegment", []string{"--by", "segment", "--format", "csv"}, head},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"report", "top-products", "--db", path}, tc.args...)
+			out, errOut, err := execute(t, context.Background(), "", args...)
+			if err != nil || !strings.Contains(out, tc.want) {
+				t.Fatalf("%v: err %v, stderr %q, output:\n%s\nwant it to contain:\n%s", tc.args, err, errOut, out, tc.want)
+			}
+			if tc.name == "CSV" && out != tc.want {
+				t.Fatalf("output:\n%s\nwant exactly:\n%s", out, tc.want)
+			}
+		})
+	}
+	t.Run("BySegmentCoversEveryMember", func(t *testing.T) {
+		out, _, err := execute(t, context.Background(), "", "report", "top-products", "--db", path, "--by", "segment", "--format", "csv")
+		if err != nil {
+			t.Fatalf("err %v", err)
+		}
+		// The segments split the non-staff members: their product spends
+		// add up to the pyramid classes' 10600 + 4200.
+		var spend int64
+		for _, rec := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+			f := strings.Split(rec, ",")
+			if f[4] != "segment" {
+				t.Fatalf("record %q is not by segment", rec)
+			}
+			fen, err := strconv.ParseInt(f[11], 10, 64)
+			if err != nil {
+				t.Fatalf("spend_fen of %q: %v", rec, err)
+			}
+			spend += fen
+		}
+		if spend != 14_800 {
+			t.Fatalf("segments spend %d fen, want 14800:\n%s", spend, out)
+		}
+	})
+}
+
+func TestCommand_ReportTopProducts_Err(t *testing.T) {
+	path := topProductsDB(t, true)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in the error or stderr
+	}{
+		{"BadBy", []string{"--by", "tier"}, `classifier "tier"`},
+		{"BadClass", []string{"--class", "gold"}, `pyramid class "gold"`},
+		{"ClassOfAnotherClassifier", []string{"--by", "segment", "--class", "vip"}, `segment class "vip"`},
+		{"ZeroLimit", []string{"--limit", "0"}, "--limit 0"},
+		{"BigLimit", []string{"--limit", "1001"}, "limit must be 1 to 1000"},
+		{"BadFormat", []string{"--format", "xml"}, `--format "xml"`},
+		{"NoRun", []string{"--db", topProductsDB(t, false)}, "no classification run stored"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"report", "top-products", "--db", path}, tc.args...)
+			_, errOut, err := execute(t, context.Background(), "", args...)
+			if err == nil || !strings.Contains(err.Error()+errOut, tc.want) {
+				t.Fatalf("%v: err %v, stderr %q; want a failure naming %s", tc.args, err, errOut, tc.want)
+			}
+		})
+	}
+}
