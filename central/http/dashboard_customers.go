@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,15 +17,17 @@ const dashboardTopProducts = 5
 // pyramid, segments, quadrants and ABC classes, and what each pyramid
 // class buys. Run is nil when no run is stored.
 type customersData struct {
-	Run        *customersRun
-	Pyramid    pyramidChart
-	Segments   classTable
-	Quadrants  classTable
-	ABC        classTable
-	Products   []classProductsRows
-	TopLimit   int
-	FirstMonth string // the window, "2006-01"
-	LastMonth  string
+	Run       *customersRun
+	Pyramid   pyramidChart
+	Segments  classTable
+	Quadrants classTable
+	ABC       classTable
+	Products  []classProductsRows
+	// ProductsPending: the best sellers are still being computed.
+	ProductsPending bool
+	TopLimit        int
+	FirstMonth      string // the window, "2006-01"
+	LastMonth       string
 }
 
 // customersRun describes the run the page shows.
@@ -68,8 +71,7 @@ func (s *Server) customersPage(r *http.Request) (any, error) {
 	ctx := r.Context()
 	d := customersData{Pyramid: pyramidOf(nil), TopLimit: dashboardTopProducts}
 	cs, ok1 := s.store.(central.ClassificationStore)
-	cp, ok2 := s.store.(central.ClassProductsStore)
-	if !ok1 || !ok2 {
+	if !ok1 || s.products == nil {
 		return d, central.Errorf(central.EUNAVAILABLE, "this store keeps no member classification")
 	}
 	run, err := cs.LatestRun(ctx)
@@ -83,10 +85,11 @@ func (s *Server) customersPage(r *http.Request) (any, error) {
 	if err != nil {
 		return d, err
 	}
-	tp, err := cp.TopClassProducts(ctx, central.TopProductsQuery{RunID: run.ID, Limit: dashboardTopProducts})
+	tp, pending, err := s.products.get(ctx, run.ID, productsWait)
 	if err != nil {
 		return d, err
 	}
+	d.ProductsPending = pending
 	d.Run = &customersRun{ClassificationRun: run}
 	d.Segments = classTable{ID: "segments", Title: "Segment"}
 	d.Quadrants = classTable{ID: "quadrants", Title: "Quadrant"}
@@ -204,4 +207,16 @@ func membersText(n int64) string {
 		return "1 member"
 	}
 	return strconv.FormatInt(n, 10) + " members"
+}
+
+// newProductsCache returns the best-sellers cache over store, nil when it
+// keeps no product statistics.
+func newProductsCache(store Reader) *productsCache {
+	cp, ok := store.(central.ClassProductsStore)
+	if !ok {
+		return nil
+	}
+	return &productsCache{compute: func(ctx context.Context, runID int64) (central.TopProducts, error) {
+		return cp.TopClassProducts(ctx, central.TopProductsQuery{RunID: runID, Limit: dashboardTopProducts})
+	}}
 }

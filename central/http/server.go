@@ -35,6 +35,8 @@ type Server struct {
 	dash *dashboard
 	// reports is the state of the /v1/reports routes (reports.go).
 	reports *reportRoutes
+	// products caches the customers page's best sellers per run.
+	products *productsCache
 }
 
 // NewServer returns a Server reading from store; logger receives internal
@@ -44,7 +46,8 @@ func NewServer(store Reader, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: store, logger: logger.With("component", "http"), mux: http.NewServeMux()}
+	s := &Server{store: store, logger: logger.With("component", "http"), mux: http.NewServeMux(),
+		products: newProductsCache(store)}
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /v1/reports/sales-by-store", s.handleSalesByStore)
 	s.mux.HandleFunc("GET /v1/sales/{id}", s.handleSale)
