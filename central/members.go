@@ -262,3 +262,29 @@ func ScrubEnrollment(payload []byte, memberID string, cards map[string]bool) ([]
 	}
 	return out, true, nil
 }
+
+// CardDisplay is what central shows a store of a card beyond its points:
+// the member master's display data and the card's tier.
+type CardDisplay struct {
+	MaskedName, PhoneLast4 string // the master's; "" when it has none
+	Erased                 bool   // the member's personal data was erased
+	Tier                   string // "" when the card has none
+}
+
+// applyTo sets c's display fields: an erased member shows nothing, a
+// master record with a name wins over the card's enrollment data.
+func (d CardDisplay) applyTo(name, phone, tier *string) {
+	switch {
+	case d.Erased:
+		*name, *phone = "", ""
+	case d.MaskedName != "":
+		*name, *phone = d.MaskedName, d.PhoneLast4
+	}
+	*tier = d.Tier
+}
+
+// Apply sets c's display data and tier from d.
+func (c *StoreMemberCard) Apply(d CardDisplay) { d.applyTo(&c.MaskedName, &c.PhoneLast4, &c.Tier) }
+
+// Apply sets m's display data and tier from d.
+func (m *MemberLookup) Apply(d CardDisplay) { d.applyTo(&m.MaskedName, &m.PhoneLast4, &m.Tier) }

@@ -168,6 +168,9 @@ type MemberLookup struct {
 	// a blocked card is reported even when not Found.
 	Blocked     bool
 	BlockReason string
+	// MaskedName, PhoneLast4 (the member master's) and Tier: display
+	// data only (Apply).
+	MaskedName, PhoneLast4, Tier string
 }
 
 // LookupFrom builds card's lookup from its balance (nil when the card is
@@ -189,12 +192,13 @@ func LookupFrom(card string, b *Balance, blocks *syncproto.CardBlocksContent, no
 }
 
 // Proto is m's wire form: a member record when the card is found or
-// blocked (tier is central's to compute and not set yet), none otherwise.
+// blocked, none otherwise.
 func (m MemberLookup) Proto() *syncproto.MemberLookupResult {
 	res := &syncproto.MemberLookupResult{Found: m.Found}
 	if m.Found || m.Blocked {
 		res.Member = &syncproto.MemberRecord{Card: m.Card, MemberId: m.MemberID, Balance: m.Balance,
-			BalanceAtMs: m.BalanceAt.UnixMilli(), Debt: m.Debt, Blocked: m.Blocked, BlockReason: m.BlockReason}
+			BalanceAtMs: m.BalanceAt.UnixMilli(), Debt: m.Debt, Blocked: m.Blocked, BlockReason: m.BlockReason,
+			MaskedName: m.MaskedName, PhoneLast4: m.PhoneLast4, Tier: m.Tier}
 	}
 	return res
 }

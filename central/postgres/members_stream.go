@@ -50,13 +50,19 @@ func (db *DB) StoreMembers(ctx context.Context, store string) (*central.StoreMem
 		mc := enrolled[card]
 		mc.Card = card
 		var member string
-		// The tier rides in the member record, so a tier change makes a
-		// new version of the store's stream (RefreshStoreMembers diffs).
-		err := db.pool.QueryRow(ctx, `SELECT COALESCE((SELECT member_id FROM points_cards WHERE card = $1), ''),
-			COALESCE((SELECT tier FROM member_tiers WHERE card = $1), '')`, card).Scan(&member, &mc.Tier)
+		err := db.pool.QueryRow(ctx, `SELECT COALESCE((SELECT member_id FROM points_cards WHERE card = $1), '')`,
+			card).Scan(&member)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return nil, fmt.Errorf("read card %s: %w", central.MaskCard(card), err)
 		}
+		// The tier and the master's display data ride in the member
+		// record, so a change makes a new version of the store's stream
+		// (RefreshStoreMembers diffs).
+		d, err := cardDisplay(ctx, db.pool, card)
+		if err != nil {
+			return nil, err
+		}
+		mc.Apply(d)
 		if member != "" {
 			mc.MemberID = member
 		}

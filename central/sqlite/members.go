@@ -547,3 +547,19 @@ func (db *DB) resealPage(ctx context.Context, activeKey, after string, reseal fu
 	}
 	return len(ms), ms[len(ms)-1].ID, nil
 }
+
+// cardDisplaySQL reads a card's display data and tier (central.CardDisplay).
+const cardDisplaySQL = `SELECT COALESCE(MAX(m.masked_name), ''), COALESCE(MAX(m.phone_last4), ''), COALESCE(MAX(m.erased_ms), 0),
+	COALESCE((SELECT tier FROM member_tiers WHERE card = ?1), '')
+	FROM member_cards c JOIN members m ON m.member_id = c.member_id WHERE c.card = ?1`
+
+// cardDisplay reads card's central.CardDisplay.
+func cardDisplay(ctx context.Context, q rowQueryer, card string) (central.CardDisplay, error) {
+	var d central.CardDisplay
+	var erased int64
+	if err := q.QueryRowContext(ctx, cardDisplaySQL, card).Scan(&d.MaskedName, &d.PhoneLast4, &erased, &d.Tier); err != nil {
+		return d, fmt.Errorf("read card %s: %w", central.MaskCard(card), err)
+	}
+	d.Erased = erased > 0
+	return d, nil
+}

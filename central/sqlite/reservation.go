@@ -130,5 +130,11 @@ func (db *DB) LookupMember(ctx context.Context, card string, now time.Time) (cen
 	if blocks != nil {
 		content = blocks.Snapshot.GetCardBlocks()
 	}
-	return central.LookupFrom(card, bal, content, now), nil
+	m := central.LookupFrom(card, bal, content, now)
+	d, err := cardDisplay(ctx, db.read, card)
+	if err != nil {
+		return central.MemberLookup{}, err
+	}
+	m.Apply(d)
+	return m, nil
 }

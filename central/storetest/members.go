@@ -321,6 +321,17 @@ func testMemberErase(t *testing.T, open Opener) {
 		At: t0, Earn: []int64{30}})
 	wantResult(t, ingest(t, s, Batch("s1", "a1", enr, sale)), central.IngestResult{Applied: 2})
 
+	// Before erasure the stores see the master's display data, online
+	// and in their member records.
+	lk, err := asReservations(t, s).LookupMember(context.Background(), "7700000002", t0)
+	if err != nil || lk.MaskedName != "会* 2*" || lk.PhoneLast4 != "0002" || !lk.Found {
+		t.Errorf("lookup before erasure = %+v, %v; want the master's masked name", lk, err)
+	}
+	sm, err := s.(central.MemberSource).StoreMembers(context.Background(), "s1")
+	if err != nil || len(sm.Cards) != 1 || sm.Cards[0].MaskedName != "会* 2*" {
+		t.Errorf("store members before erasure = %+v, %v", sm, err)
+	}
+
 	m, err := ms.EraseMember(context.Background(), "M00002", t0.Add(day))
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +344,10 @@ func testMemberErase(t *testing.T, open Opener) {
 	if err != nil || !again.ErasedAt.Equal(t0.Add(day)) {
 		t.Errorf("second erasure = %+v, %v; want the first erasure's time kept", again, err)
 	}
-	sm, err := s.(central.MemberSource).StoreMembers(context.Background(), "s1")
+	if lk, err := asReservations(t, s).LookupMember(context.Background(), "7700000002", t0); err != nil || lk.MaskedName != "" || lk.PhoneLast4 != "" {
+		t.Errorf("lookup after erasure = %+v, %v; want no display data", lk, err)
+	}
+	sm, err = s.(central.MemberSource).StoreMembers(context.Background(), "s1")
 	if err != nil {
 		t.Fatal(err)
 	}
