@@ -22,6 +22,27 @@ type ledger struct {
 	// added are the entries stored for the first time, for the member
 	// statistics (memberstats.go).
 	added []central.PointsEntry
+	// stmts are the statements exec prepared in tx: modernc's SQLite
+	// parses a statement again on every unprepared Exec, which costs more
+	// than running it.
+	stmts map[string]*sql.Stmt
+}
+
+// exec runs query in l's transaction through a statement prepared once
+// per transaction (closed with it).
+func (l *ledger) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, ok := l.stmts[query]
+	if !ok {
+		var err error
+		if st, err = l.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		if l.stmts == nil {
+			l.stmts = map[string]*sql.Stmt{}
+		}
+		l.stmts[query] = st
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 const insertEntrySQL = `INSERT INTO points_entries (entry_id, card, member_id, kind, points, sale_id,
@@ -55,7 +76,7 @@ func (l *ledger) apply(ctx context.Context, lc *central.LedgerChange) error {
 		}
 	}
 	if en := lc.Enroll; en != nil {
-		if _, err := l.tx.ExecContext(ctx, upsertCardSQL, en.Card, en.MemberID, boolInt(en.MemberID != ""), 0, 0); err != nil {
+		if _, err := l.exec(ctx, upsertCardSQL, en.Card, en.MemberID, boolInt(en.MemberID != ""), 0, 0); err != nil {
 			return fmt.Errorf("enroll card %s: %w", central.MaskCard(en.Card), err)
 		}
 	}
@@ -78,7 +99,7 @@ func (l *ledger) apply(ctx context.Context, lc *central.LedgerChange) error {
 // insertEntry stores e and adds it to its card; false when its id was
 // already stored (nothing changes).
 func (l *ledger) insertEntry(ctx context.Context, e central.PointsEntry) (bool, error) {
-	r, err := l.tx.ExecContext(ctx, insertEntrySQL, e.ID, e.Card, e.MemberID, e.Kind, e.Points, e.SaleID,
+	r, err := l.exec(ctx, insertEntrySQL, e.ID, e.Card, e.MemberID, e.Kind, e.Points, e.SaleID,
 		e.StoreID, e.AgentID, e.At.UnixMilli(), unixMS(e.AvailableAt), unixMS(e.ExpiresAt), e.RewardID,
 		e.PendingPoints, e.DebtPoints, e.LotID, e.Reason)
 	if err != nil {
@@ -87,7 +108,7 @@ func (l *ledger) insertEntry(ctx context.Context, e central.PointsEntry) (bool, 
 	if ok, err := inserted(r); err != nil || !ok {
 		return false, err
 	}
-	if _, err := l.tx.ExecContext(ctx, upsertCardSQL, e.Card, e.MemberID, 0, e.Points, 1); err != nil {
+	if _, err := l.exec(ctx, upsertCardSQL, e.Card, e.MemberID, 0, e.Points, 1); err != nil {
 		return false, fmt.Errorf("add points entry %s to card %s: %w", e.ID, central.MaskCard(e.Card), err)
 	}
 	if e.Kind == central.PointsRedeem {

@@ -180,19 +180,19 @@ func (db *DB) SaveImportChunk(ctx context.Context, c central.ImportChunk) ([]cen
 			return nil, fmt.Errorf("save member at line %d: %w", r.Line, err)
 		}
 	}
+	l := ledger{tx: tx, nowMS: nowMS}
 	for _, r := range plan.NewLinks {
-		if err := linkCard(ctx, tx, r.Card, r.Member.ID, nowMS); err != nil {
+		if err := linkCard(ctx, &l, r.Card, r.Member.ID, nowMS); err != nil {
 			return nil, fmt.Errorf("line %d: %w", r.Line, err)
 		}
 	}
-	l := ledger{tx: tx, nowMS: nowMS}
 	for _, e := range plan.ImportEntries(c.Now) {
 		if _, err := l.insertEntry(ctx, e); err != nil {
 			return nil, fmt.Errorf("opening balance of card %s: %w", central.MaskCard(e.Card), err)
 		}
 	}
 	for _, b := range append(c.Bad, plan.Rejected...) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO member_import_errors (import_id, line, field, reason)
+		if _, err := l.exec(ctx, `INSERT INTO member_import_errors (import_id, line, field, reason)
 			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, c.Import.ID, b.Line, b.Field, b.Reason); err != nil {
 			return nil, fmt.Errorf("save bad row of line %d: %w", b.Line, err)
 		}
@@ -215,12 +215,12 @@ func (db *DB) SaveImportChunk(ctx context.Context, c central.ImportChunk) ([]cen
 
 // linkCard links card to member as its active card, and names the member
 // on the card's ledger row.
-func linkCard(ctx context.Context, tx *sql.Tx, card, member string, nowMS int64) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO member_cards (card, member_id, status, linked_ms)
+func linkCard(ctx context.Context, l *ledger, card, member string, nowMS int64) error {
+	if _, err := l.exec(ctx, `INSERT INTO member_cards (card, member_id, status, linked_ms)
 		VALUES (?, ?, 'active', ?) ON CONFLICT (card) DO NOTHING`, card, member, nowMS); err != nil {
 		return fmt.Errorf("link card %s: %w", central.MaskCard(card), err)
 	}
-	if _, err := tx.ExecContext(ctx, upsertCardSQL, card, member, 1, 0, 0); err != nil {
+	if _, err := l.exec(ctx, upsertCardSQL, card, member, 1, 0, 0); err != nil {
 		return fmt.Errorf("link card %s: %w", central.MaskCard(card), err)
 	}
 	return nil
@@ -376,12 +376,13 @@ func (db *DB) ReplaceCard(ctx context.Context, r central.CardReplacement) (centr
 	}
 	res.MemberID = link.member
 	nowMS := r.At.UnixMilli()
+	l := ledger{tx: tx, nowMS: nowMS}
 	if link.firstTime {
 		if _, err := tx.ExecContext(ctx, `UPDATE member_cards SET status = 'lost', replaced_by = ?, reason = ?
 			WHERE card = ?`, r.New, r.Reason, r.Old); err != nil {
 			return res, fmt.Errorf("mark card %s lost: %w", central.MaskCard(r.Old), err)
 		}
-		if err := linkCard(ctx, tx, r.New, link.member, nowMS); err != nil {
+		if err := linkCard(ctx, &l, r.New, link.member, nowMS); err != nil {
 			return res, err
 		}
 	}
@@ -390,7 +391,6 @@ func (db *DB) ReplaceCard(ctx context.Context, r central.CardReplacement) (centr
 		return res, err
 	}
 	moves := central.TransferEntries(r, link.member, entries, central.DebtMoves(entries))
-	l := ledger{tx: tx, nowMS: nowMS}
 	posted := map[string]bool{}
 	for _, e := range moves {
 		ok, err := l.insertEntry(ctx, e)
