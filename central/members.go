@@ -3,6 +3,7 @@ package central
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -236,6 +237,49 @@ type MemberStore interface {
 	// made with key activeKey, a page at a time, and stores the sealed
 	// fields reseal leaves; it returns how many members it rewrote.
 	ResealMembers(ctx context.Context, activeKey string, reseal func(*Member) error) (int, error)
+	// AbsorbEnrollments calls open for every stored enrollment event that
+	// still carries sealed personal data, a page per transaction, and
+	// stores what it returns as the member's master record (when the
+	// master holds no personal data of the member yet and the member was
+	// not erased), links the card when no member has it, and removes the
+	// sealed data from the stored event. An open error wrapping
+	// ErrNotSealedForKey, or an EINVALID one, leaves the event as it is.
+	AbsorbEnrollments(ctx context.Context, open func(SealedEnrollment) (Member, error), now time.Time) (AbsorbResult, error)
+}
+
+// absorbable reports whether an open error leaves the enrollment as it
+// is (counted, not returned).
+func absorbable(err error) bool {
+	return errors.Is(err, ErrNotSealedForKey) || ErrorCode(err) == EINVALID
+}
+
+// AbsorbOutcome decides what AbsorbEnrollments does with one enrollment
+// given open's result and what the master holds of the member: fill
+// (store the member and strip the event), strip (drop the sealed data
+// only), or keep (leave the event; counted as unopened). A non-nil error
+// stops the run.
+func AbsorbOutcome(openErr error, exists, erased, hasPersonal bool) (fill, strip bool, err error) {
+	switch {
+	case openErr != nil && absorbable(openErr):
+		return false, false, nil
+	case openErr != nil:
+		return false, false, openErr
+	case erased || (exists && hasPersonal):
+		return false, true, nil
+	}
+	return true, true, nil
+}
+
+// Count adds one enrollment's outcome to r.
+func (r *AbsorbResult) Count(fill, strip bool) {
+	switch {
+	case fill:
+		r.Absorbed++
+	case strip:
+		r.Dropped++
+	default:
+		r.Unopened++
+	}
 }
 
 // ScrubEnrollment returns the stored event payload with the personal

@@ -491,3 +491,121 @@ func cardDisplay(ctx context.Context, q pgxQuerier, card string) (central.CardDi
 	d.Erased = erased > 0
 	return d, nil
 }
+
+// absorbPage is how many enrollment events AbsorbEnrollments reads per
+// transaction.
+const absorbPage = 500
+
+// AbsorbEnrollments implements central.MemberStore.
+func (db *DB) AbsorbEnrollments(ctx context.Context, open func(central.SealedEnrollment) (central.Member, error), now time.Time) (central.AbsorbResult, error) {
+	var res central.AbsorbResult
+	afterAgent, afterSeq := "", int64(-1)
+	for {
+		var page central.AbsorbResult
+		var n int
+		var lastAgent string
+		var lastSeq int64
+		err := db.inTx(ctx, func(tx pgx.Tx) error {
+			page, n, lastAgent, lastSeq = central.AbsorbResult{}, 0, afterAgent, afterSeq
+			if _, err := tx.Exec(ctx, memberLock); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, `SELECT agent_id, seq, payload FROM events WHERE kind = $1
+				AND (agent_id, seq) > ($2 COLLATE "C", $3) ORDER BY agent_id COLLATE "C", seq LIMIT $4`,
+				central.KindMemberEnrolled, afterAgent, afterSeq, absorbPage)
+			if err != nil {
+				return err
+			}
+			type stored struct {
+				agent   string
+				seq     int64
+				payload []byte
+			}
+			list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (stored, error) {
+				var s stored
+				return s, r.Scan(&s.agent, &s.seq, &s.payload)
+			})
+			if err != nil {
+				return err
+			}
+			n = len(list)
+			for _, s := range list {
+				lastAgent, lastSeq = s.agent, s.seq
+				if err := absorbOne(ctx, tx, open, s.agent, s.seq, s.payload, now, &page); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return res, fmt.Errorf("absorb enrollments: %w", err)
+		}
+		res.Absorbed += page.Absorbed
+		res.Dropped += page.Dropped
+		res.Unopened += page.Unopened
+		afterAgent, afterSeq = lastAgent, lastSeq
+		if n < absorbPage {
+			return res, nil
+		}
+	}
+}
+
+// absorbOne absorbs one stored enrollment event (see AbsorbEnrollments).
+func absorbOne(ctx context.Context, tx pgx.Tx, open func(central.SealedEnrollment) (central.Member, error),
+	agent string, seq int64, payload []byte, now time.Time, res *central.AbsorbResult) error {
+	e, ok := central.SealedEnrollmentOf(agent, uint64(seq), payload)
+	if !ok {
+		return nil
+	}
+	m, openErr := open(e)
+	var erased int64
+	var hasPersonal bool
+	err := tx.QueryRow(ctx, `SELECT erased_ms, personal IS NOT NULL FROM members WHERE member_id = $1`,
+		e.Enrolled.GetMemberId()).Scan(&erased, &hasPersonal)
+	exists := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("read member %s: %w", e.Enrolled.GetMemberId(), err)
+	}
+	fill, strip, err := central.AbsorbOutcome(openErr, exists, erased > 0, hasPersonal)
+	if err != nil {
+		return err
+	}
+	res.Count(fill, strip)
+	nowMS := now.UnixMilli()
+	if fill {
+		if _, err := tx.Exec(ctx, `INSERT INTO members (`+memberColumns+`, key_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11) ON CONFLICT (member_id) DO UPDATE SET
+			masked_name = excluded.masked_name, phone_last4 = excluded.phone_last4, store_id = excluded.store_id,
+			joined_ms = excluded.joined_ms, opt_out = excluded.opt_out, personal = excluded.personal,
+			income = excluded.income, key_id = excluded.key_id, updated_ms = excluded.updated_ms
+			WHERE members.personal IS NULL AND members.erased_ms = 0`,
+			m.ID, string(m.Kind), m.MaskedName, m.PhoneLast4, m.StoreID, unixMS(m.JoinedAt),
+			boolInt(m.MarketingOptOut), m.Personal, m.Income, nowMS, m.KeyID()); err != nil {
+			return fmt.Errorf("fill member %s: %w", m.ID, err)
+		}
+		card := e.Enrolled.GetMemberCard()
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM member_cards WHERE card = $1)
+			OR EXISTS (SELECT 1 FROM member_cards WHERE member_id = $2 AND status = 'active')`, card, m.ID).Scan(&taken); err != nil {
+			return fmt.Errorf("read card %s: %w", central.MaskCard(card), err)
+		}
+		if !taken {
+			if _, err := tx.Exec(ctx, linkCardSQL, card, m.ID, nowMS); err != nil {
+				return fmt.Errorf("link card %s: %w", central.MaskCard(card), err)
+			}
+			if _, err := tx.Exec(ctx, upsertCardSQL, card, m.ID, 1); err != nil {
+				return fmt.Errorf("link card %s: %w", central.MaskCard(card), err)
+			}
+		}
+	}
+	if strip {
+		out, err := central.StripSealed(payload)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE events SET payload = $1 WHERE agent_id = $2 AND seq = $3`, out, agent, seq); err != nil {
+			return fmt.Errorf("strip enrollment %s/%d: %w", agent, seq, err)
+		}
+	}
+	return nil
+}

@@ -563,3 +563,121 @@ func cardDisplay(ctx context.Context, q rowQueryer, card string) (central.CardDi
 	d.Erased = erased > 0
 	return d, nil
 }
+
+// absorbPage is how many enrollment events AbsorbEnrollments reads per
+// transaction.
+const absorbPage = 500
+
+// AbsorbEnrollments implements central.MemberStore.
+func (db *DB) AbsorbEnrollments(ctx context.Context, open func(central.SealedEnrollment) (central.Member, error), now time.Time) (central.AbsorbResult, error) {
+	var res central.AbsorbResult
+	if db.write == nil {
+		return res, central.Errorf(central.EUNAVAILABLE, "database %q is open read-only", db.path)
+	}
+	afterAgent, afterSeq := "", int64(-1)
+	for {
+		n, err := db.absorbPage(ctx, open, now, &afterAgent, &afterSeq, &res)
+		if err != nil || n < absorbPage {
+			return res, err
+		}
+	}
+}
+
+func (db *DB) absorbPage(ctx context.Context, open func(central.SealedEnrollment) (central.Member, error), now time.Time,
+	afterAgent *string, afterSeq *int64, res *central.AbsorbResult) (int, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("absorb enrollments: begin: %w", err)
+	}
+	defer rollback(tx, db.logger)
+	rows, err := tx.QueryContext(ctx, `SELECT agent_id, seq, payload FROM events WHERE kind = ?
+		AND (agent_id > ? OR (agent_id = ? AND seq > ?)) ORDER BY agent_id, seq LIMIT ?`,
+		central.KindMemberEnrolled, *afterAgent, *afterAgent, *afterSeq, absorbPage)
+	if err != nil {
+		return 0, fmt.Errorf("absorb enrollments: %w", err)
+	}
+	type stored struct {
+		agent   string
+		seq     int64
+		payload []byte
+	}
+	var page []stored
+	for rows.Next() {
+		var s stored
+		if err := rows.Scan(&s.agent, &s.seq, &s.payload); err != nil {
+			return 0, errors.Join(fmt.Errorf("absorb enrollments: %w", err), rows.Close())
+		}
+		page = append(page, s)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, fmt.Errorf("absorb enrollments: %w", err)
+	}
+	l := ledger{tx: tx, nowMS: now.UnixMilli()}
+	var page0 central.AbsorbResult
+	for _, s := range page {
+		*afterAgent, *afterSeq = s.agent, s.seq
+		e, ok := central.SealedEnrollmentOf(s.agent, uint64(s.seq), s.payload)
+		if !ok {
+			continue
+		}
+		m, openErr := open(e)
+		var erased int64
+		var hasPersonal bool
+		err := tx.QueryRowContext(ctx, `SELECT erased_ms, personal IS NOT NULL FROM members WHERE member_id = ?`,
+			e.Enrolled.GetMemberId()).Scan(&erased, &hasPersonal)
+		exists := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("read member %s: %w", e.Enrolled.GetMemberId(), err)
+		}
+		fill, strip, err := central.AbsorbOutcome(openErr, exists, erased > 0, hasPersonal)
+		if err != nil {
+			return 0, err
+		}
+		page0.Count(fill, strip)
+		if fill {
+			if _, err := l.exec(ctx, `INSERT INTO members (`+memberColumns+`, key_id)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (member_id) DO UPDATE SET
+				masked_name = excluded.masked_name, phone_last4 = excluded.phone_last4, store_id = excluded.store_id,
+				joined_ms = excluded.joined_ms, opt_out = excluded.opt_out, personal = excluded.personal,
+				income = excluded.income, key_id = excluded.key_id, updated_ms = excluded.updated_ms
+				WHERE members.personal IS NULL AND members.erased_ms = 0`,
+				m.ID, string(m.Kind), m.MaskedName, m.PhoneLast4, m.StoreID, unixMS(m.JoinedAt),
+				boolInt(m.MarketingOptOut), m.Personal, m.Income, now.UnixMilli(), m.KeyID()); err != nil {
+				return 0, fmt.Errorf("fill member %s: %w", m.ID, err)
+			}
+			if err := linkFreeCard(ctx, tx, &l, e.Enrolled.GetMemberCard(), m.ID, now.UnixMilli()); err != nil {
+				return 0, err
+			}
+		}
+		if strip {
+			out, err := central.StripSealed(s.payload)
+			if err != nil {
+				return 0, err
+			}
+			if _, err := l.exec(ctx, `UPDATE events SET payload = ? WHERE agent_id = ? AND seq = ?`, out, s.agent, s.seq); err != nil {
+				return 0, fmt.Errorf("strip enrollment %s/%d: %w", s.agent, s.seq, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("absorb enrollments: commit: %w", err)
+	}
+	res.Absorbed += page0.Absorbed
+	res.Dropped += page0.Dropped
+	res.Unopened += page0.Unopened
+	return len(page), nil
+}
+
+// linkFreeCard links card to member unless a member has it already, or
+// the member already has an active card.
+func linkFreeCard(ctx context.Context, tx *sql.Tx, l *ledger, card, member string, nowMS int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM member_cards WHERE card = ?) +
+		(SELECT COUNT(*) FROM member_cards WHERE member_id = ? AND status = 'active')`, card, member).Scan(&n); err != nil {
+		return fmt.Errorf("read card %s: %w", central.MaskCard(card), err)
+	}
+	if n > 0 {
+		return nil
+	}
+	return linkCard(ctx, l, card, member, nowMS)
+}

@@ -3,6 +3,8 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/tillsync/tillsync/central"
 	"github.com/tillsync/tillsync/syncproto"
+	"golang.org/x/crypto/nacl/box"
 )
 
 func memberStore(t *testing.T, s central.Store) central.MemberStore {
@@ -82,6 +85,93 @@ func testMembers(t *testing.T, open Opener) {
 	t.Run("ReplaceCard", func(t *testing.T) { testReplaceCard(t, open) })
 	t.Run("Reseal", func(t *testing.T) { testReseal(t, open) })
 	t.Run("Classification", func(t *testing.T) { testMemberClassification(t, open) })
+	t.Run("AbsorbEnrollments", func(t *testing.T) { testAbsorbEnrollments(t, open) })
+}
+
+// sealedEnroll is an enrollment event of card/member whose personal data
+// is sealed to pub.
+func sealedEnroll(t *testing.T, seq uint64, card, member string, pd syncproto.PersonalData, pub *[32]byte) *syncproto.Event {
+	t.Helper()
+	doc, err := json.Marshal(pd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := box.SealAnonymous(nil, doc, pub, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := EnrollEvent("a1", seq, "s1", card, member, t0.Add(time.Duration(seq)*time.Minute))
+	me := ev.GetMemberEnrolled()
+	me.SealedPersonal, me.MaskedName, me.PhoneLast4 = sealed, syncproto.MaskName(pd.Name), syncproto.PhoneLast4(pd.Phone)
+	return ev
+}
+
+// testAbsorbEnrollments: the tills' sealed enrollment data moves into the
+// master under the member keys and leaves the stored events; data sealed
+// to another key or failing the checks stays; an erased member is not
+// filled again; a second run does nothing.
+func testAbsorbEnrollments(t *testing.T, open Opener) {
+	s := open(t)
+	ms := memberStore(t, s)
+	keys := testKeys(t, keyA)
+	if _, err := importFile(t, ms, []byte("member_id,card,name,phone\ns1-m4,8801000044,张三,13912340044\n"),
+		central.ImportOptions{Keys: keys}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ms.EraseMember(context.Background(), "s1-m4", t0); err != nil {
+		t.Fatal(err)
+	}
+	key, err := central.NewEnrollmentKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := central.NewEnrollmentKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := syncproto.PersonalData{Name: "李雷", Phone: "13912345678", IncomeBracket: syncproto.IncomeOver20000}
+	wantResult(t, ingest(t, s, Batch("s1", "a1",
+		sealedEnroll(t, 1, "8801000011", "s1-m1", good, key.Public),
+		sealedEnroll(t, 2, "8801000022", "s1-m2", good, other.Public),
+		sealedEnroll(t, 3, "8801000033", "s1-m3", syncproto.PersonalData{Name: "韩梅梅", Phone: "12"}, key.Public),
+		sealedEnroll(t, 4, "8801000044", "s1-m4", good, key.Public),
+	)), central.IngestResult{Applied: 4})
+	absorb := func() central.AbsorbResult {
+		t.Helper()
+		res, err := ms.AbsorbEnrollments(context.Background(), func(e central.SealedEnrollment) (central.Member, error) {
+			return key.OpenEnrollment(e, keys)
+		}, t0.Add(day))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := absorb(); res != (central.AbsorbResult{Absorbed: 1, Dropped: 1, Unopened: 2}) {
+		t.Errorf("absorb = %+v, want 1 absorbed, 1 dropped (erased), 2 unopened", res)
+	}
+	m, err := ms.Member(context.Background(), "s1-m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, err := m.OpenPersonal(keys)
+	if err != nil || pd.Name != "李雷" || pd.Phone != "13912345678" || pd.IncomeBracket != syncproto.IncomeOver20000 ||
+		m.ActiveCard() != "8801000011" || m.StoreID != "s1" || !m.JoinedAt.Equal(t0.Add(time.Minute)) || m.MaskedName != "李*" {
+		t.Errorf("absorbed member = %+v, personal %+v, %v", m, pd, err)
+	}
+	if m, _ := ms.Member(context.Background(), "s1-m4"); m.Personal != nil || m.MaskedName != "" {
+		t.Errorf("erased member filled again: %+v", m)
+	}
+	if res := absorb(); res != (central.AbsorbResult{Unopened: 2}) {
+		t.Errorf("second absorb = %+v, want only the 2 unopened again", res)
+	}
+	// The sealed data left the stored event of the absorbed member (an
+	// erasure now removes the display data too).
+	if _, err := ms.EraseMember(context.Background(), "s1-m1", t0.Add(2*day)); err != nil {
+		t.Fatal(err)
+	}
+	if lk, err := asReservations(t, s).LookupMember(context.Background(), "8801000011", t0.Add(2*day)); err != nil || lk.MaskedName != "" {
+		t.Errorf("lookup after erasing an absorbed member = %+v, %v", lk, err)
+	}
 }
 
 // testMemberClassification: the member master's staff members are

@@ -293,7 +293,51 @@ nothing.`,
 	publish.Flags().String("public-key", "", "the public key in standard base64")
 	publish.MarkFlagsMutuallyExclusive("public-key-file", "public-key")
 	publish.MarkFlagsOneRequired("public-key-file", "public-key")
-	return downstreamParent("keys", "Manage central's key sent to the stores", "", publish)
+	generate := &cobra.Command{
+		Use:   "generate --private-key-file FILE [--public-key-file FILE]",
+		Short: "Make central's enrollment key pair: the private key for members absorb, the public one for keys publish",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			privPath, err := cmd.Flags().GetString("private-key-file")
+			if err != nil {
+				return err
+			}
+			pubPath, err := cmd.Flags().GetString("public-key-file")
+			if err != nil {
+				return err
+			}
+			if privPath == "" {
+				return fmt.Errorf("--private-key-file: give the file to create")
+			}
+			k, err := central.NewEnrollmentKey()
+			if err != nil {
+				return err
+			}
+			// O_EXCL: never overwrite a private key, whose loss would leave
+			// every enrollment sealed to it unreadable.
+			f, err := os.OpenFile(privPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return err
+			}
+			if _, err := fmt.Fprintln(f, k.PrivateText()); err != nil {
+				return errors.Join(err, f.Close())
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			if pubPath != "" {
+				if err := os.WriteFile(pubPath, []byte(k.PublicText()+"\n"), 0o644); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "private key written to %s (keep it safe: enrollment data sealed to it opens with it only)\npublic key: %s\n",
+				privPath, k.PublicText())
+			return nil
+		},
+	}
+	generate.Flags().String("private-key-file", "", "file to create for the private key (mode 0600)")
+	generate.Flags().String("public-key-file", "", "file to write the public key to")
+	return downstreamParent("keys", "Manage central's key sent to the stores", "", publish, generate)
 }
 
 // readPublicKey reads the key of keys publish from its flags.

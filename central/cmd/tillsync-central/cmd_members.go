@@ -30,7 +30,7 @@ it, run "members rekey", then drop the old key.`,
 	m.PersistentFlags().String("db", "", "SQLite database file (database.path)")
 	bindFlag(m.PersistentFlags(), "db", "database.path")
 	m.AddCommand(newMembersImportCmd(), newMembersShowCmd(), newMembersEraseCmd(), newMembersRekeyCmd(),
-		newMembersKeygenCmd(), newMembersBadRowsCmd())
+		newMembersKeygenCmd(), newMembersBadRowsCmd(), newMembersAbsorbCmd())
 	return m
 }
 
@@ -302,5 +302,54 @@ func newMembersKeygenCmd() *cobra.Command {
 		},
 	}
 	c.Flags().String("id", "k"+time.Now().UTC().Format("20060102"), "key id (letters, digits, _ . -)")
+	return c
+}
+
+func newMembersAbsorbCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "absorb [--enrollment-key-file FILE]",
+		Short: "Move the personal data tills sealed at enrollment into the member master",
+		Long: `Open the personal data the tills sealed to central's public key at enrollment
+(with the private key of "keys generate", members.enrollment_key_file),
+check it, seal it again under members.keys into the member master (so key
+rotation and erasure reach it) and remove it from the stored enrollment
+event. Data sealed to another key, or failing the checks, stays where it
+is and is counted. Running it again does nothing new; run it from cron or
+after the stores synced.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withMembers(cmd, false, func(ctx context.Context, _ central.Store, ms central.MemberStore, cfg *Config) error {
+				keys, err := cfg.Members.keyring()
+				if err != nil {
+					return err
+				}
+				if keys.Active() == "" {
+					return fmt.Errorf("members.keys is empty: the personal data would have nothing to be sealed with")
+				}
+				if cfg.Members.EnrollmentKeyFile == "" {
+					return fmt.Errorf("--enrollment-key-file (members.enrollment_key_file): give central's private key file")
+				}
+				data, err := os.ReadFile(cfg.Members.EnrollmentKeyFile)
+				if err != nil {
+					return err
+				}
+				ek, err := central.ParseEnrollmentKey(data)
+				if err != nil {
+					return err
+				}
+				res, err := ms.AbsorbEnrollments(ctx, func(e central.SealedEnrollment) (central.Member, error) {
+					return ek.OpenEnrollment(e, keys)
+				}, time.Now())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d members filled from their enrollment, %d sealed copies dropped (member erased or already filled), %d left (sealed to another key or failing checks)\n",
+					res.Absorbed, res.Dropped, res.Unopened)
+				return nil
+			})
+		},
+	}
+	c.Flags().String("enrollment-key-file", "", "central's enrollment private key (members.enrollment_key_file)")
+	bindFlag(c.Flags(), "enrollment-key-file", "members.enrollment_key_file")
 	return c
 }

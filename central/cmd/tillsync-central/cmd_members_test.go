@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tillsync/tillsync/central"
 	"github.com/tillsync/tillsync/central/sqlite"
 	"github.com/tillsync/tillsync/syncproto"
+	"golang.org/x/crypto/nacl/box"
 )
 
 // TestCommand_Members runs the member master's commands on a SQLite file:
@@ -136,4 +141,68 @@ func checkBlocked(t *testing.T, path, card string) {
 		}
 	}
 	t.Errorf("card %s is not blocked", central.MaskCard(card))
+}
+
+// TestCommand_MembersAbsorb: keys generate makes the pair; an enrollment
+// sealed to its public key is moved into the master by members absorb.
+func TestCommand_MembersAbsorb(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dir := t.TempDir()
+	path := filepath.Join(dir, "central.db")
+	priv, pub := filepath.Join(dir, "central.key"), filepath.Join(dir, "central.pub")
+	run := func(args ...string) string {
+		t.Helper()
+		out, errOut, err := execute(t, context.Background(), "", append(args, "--db", path)...)
+		if err != nil {
+			t.Fatalf("%v: %v (stderr %q)", args, err, errOut)
+		}
+		return out
+	}
+	run("keys", "generate", "--private-key-file", priv, "--public-key-file", pub)
+	if _, _, err := execute(t, context.Background(), "", "keys", "generate", "--private-key-file", priv, "--db", path); err == nil {
+		t.Errorf("keys generate overwrote an existing private key")
+	}
+	if st, err := os.Stat(priv); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("private key file mode = %v, %v; want 0600", st, err)
+	}
+	pubText, err := os.ReadFile(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubKey, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(pubText)))
+	if err != nil || len(pubKey) != 32 {
+		t.Fatalf("public key file: %q, %v", pubText, err)
+	}
+	doc, _ := json.Marshal(syncproto.PersonalData{Name: "李雷", Phone: "13912345678", IncomeBracket: "8000-20000"})
+	sealed, err := box.SealAnonymous(nil, doc, (*[32]byte)(pubKey), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &syncproto.Event{Seq: 1, EventId: "ev-1", WallTimeMs: time.Now().UnixMilli(),
+		Payload: &syncproto.Event_MemberEnrolled{MemberEnrolled: &syncproto.MemberEnrolled{
+			MemberCard: "8801000011", MemberId: "s1-m1", StoreId: "s1", MaskedName: "李*", PhoneLast4: "5678",
+			SealedPersonal: sealed}}}
+	b := &syncproto.Batch{SchemaVersion: syncproto.SchemaVersion, AgentId: "a1", StoreId: "s1", FirstSeq: 1, LastSeq: 1,
+		SentAtMs: time.Now().UnixMilli(), Events: []*syncproto.Event{ev}}
+	if res, err := db.IngestBatch(context.Background(), b, time.Now()); err != nil || res.Applied != 1 {
+		t.Fatalf("ingest = %+v, %v", res, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	k := run("members", "keygen")
+	t.Setenv("TILLSYNC_MEMBERS_KEYS", strings.TrimSpace(k))
+	if out := run("members", "absorb", "--enrollment-key-file", priv); !strings.Contains(out, "1 members filled") {
+		t.Errorf("absorb output:\n%s", out)
+	}
+	if out := run("members", "show", "--card", "8801000011", "--reveal"); !strings.Contains(out, "李雷") || !strings.Contains(out, "8000-20000") {
+		t.Errorf("show after absorb:\n%s", out)
+	}
+	if out := run("members", "absorb", "--enrollment-key-file", priv); !strings.Contains(out, "0 members filled") {
+		t.Errorf("second absorb output:\n%s", out)
+	}
 }

@@ -484,6 +484,9 @@ type MembersConfig struct {
 	// CollectIDNumbers keeps ID numbers found in imports (sealed); off,
 	// such rows are refused.
 	CollectIDNumbers bool `mapstructure:"collect_id_numbers"`
+	// EnrollmentKeyFile holds central's private key for the personal data
+	// tills seal at enrollment (members absorb); "" for none.
+	EnrollmentKeyFile string `mapstructure:"enrollment_key_file"`
 }
 
 // keyring parses the keys (Validate has checked them).
