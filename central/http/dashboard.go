@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/tillsync/tillsync/central"
 )
 
 // DefaultSessionTTL is how long a dashboard login lasts when
@@ -27,6 +29,9 @@ type DashboardOptions struct {
 	SessionTTL time.Duration
 	// Now is the clock for session expiry and the pages; nil: time.Now.
 	Now func() time.Time
+	// MemberKeys open members' personal data for users holding
+	// RoleMemberData (central.MemberStore); nil: nobody can.
+	MemberKeys *central.Keyring
 }
 
 // dashboard is the state of an enabled dashboard. Nothing in it decides
@@ -42,6 +47,8 @@ type dashboard struct {
 	css     []byte
 	origin  *http.CrossOriginProtection
 	logger  *slog.Logger
+	// memberKeys open personal data for RoleMemberData users.
+	memberKeys *central.Keyring
 }
 
 // EnableDashboard turns the HQ dashboard on: /dashboard/ pages behind a
@@ -76,7 +83,7 @@ func (s *Server) EnableDashboard(o DashboardOptions) error {
 		return fmt.Errorf("dashboard: session key has %d bytes, want at least %d", len(key), MinSessionKey)
 	}
 	d := &dashboard{
-		users: o.Users, sign: &signer{key: key, ttl: o.SessionTTL, now: o.Now}, now: o.Now,
+		users: o.Users, sign: &signer{key: key, ttl: o.SessionTTL, now: o.Now}, now: o.Now, memberKeys: o.MemberKeys,
 		pages: dashboardPages(), origin: http.NewCrossOriginProtection(), logger: s.logger.With("component", "dashboard"),
 	}
 	if err := d.parseTemplates(); err != nil {

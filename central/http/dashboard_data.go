@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tillsync/tillsync/central"
+	"github.com/tillsync/tillsync/syncproto"
 )
 
 // overviewData is the overview page: the chain at a glance.
@@ -149,6 +150,14 @@ type memberData struct {
 	Searched   bool
 	MaskedCard string
 	Balance    central.Balance
+	// Member is the member master's record of the card, nil when it has
+	// none; its personal fields stay sealed.
+	Member *central.Member
+	// CanReveal: the user holds RoleMemberData and central has the keys.
+	CanReveal bool
+	// Personal is the opened personal data, set only when a CanReveal
+	// user asked for it.
+	Personal *syncproto.PersonalData
 }
 
 // maxCardLen bounds the card field; card numbers are far shorter.
@@ -157,11 +166,13 @@ const maxCardLen = 64
 // memberLookup answers the member search. The card arrives in a POST body,
 // never in the URL (DESIGN §8.5: URLs end up in proxy and browser logs).
 func (s *Server) memberLookup(r *http.Request) (any, error) {
+	user := pageUser(r)
+	d := memberData{CanReveal: s.dash.memberKeys.Active() != "" && s.dash.users.HasRole(user, RoleMemberData)}
 	if r.Method != http.MethodPost {
-		return memberData{}, nil
+		return d, nil
 	}
 	card := strings.TrimSpace(r.PostFormValue("card"))
-	d := memberData{Searched: true, MaskedCard: central.MaskCard(card)}
+	d.Searched, d.MaskedCard = true, central.MaskCard(card)
 	if card == "" || len(card) > maxCardLen {
 		return d, central.Errorf(central.EINVALID, "enter a card number of at most %d characters", maxCardLen)
 	}
@@ -170,9 +181,35 @@ func (s *Server) memberLookup(r *http.Request) (any, error) {
 		return d, central.Errorf(central.EUNAVAILABLE, "this store keeps no points ledger")
 	}
 	b, err := p.Balance(r.Context(), card, s.dash.now())
-	if err != nil {
+	if err != nil && central.ErrorCode(err) != central.ENOTFOUND {
 		return d, err
 	}
 	d.Balance = b
+	ms, ok := s.store.(central.MemberStore)
+	if !ok {
+		return d, err
+	}
+	m, merr := ms.MemberByCard(r.Context(), card)
+	switch {
+	case merr == nil:
+		d.Member = &m
+	case central.ErrorCode(merr) != central.ENOTFOUND:
+		return d, merr
+	case err != nil:
+		return d, err // neither points nor a member
+	}
+	if r.PostFormValue("reveal") == "" || d.Member == nil {
+		return d, nil
+	}
+	if !d.CanReveal {
+		return d, central.Errorf(central.EINVALID, "your login may not open members' personal data")
+	}
+	pd, err := m.OpenPersonal(s.dash.memberKeys)
+	if err != nil {
+		return d, err
+	}
+	// An audit line: who opened whose data, never the data.
+	s.dash.logger.Info("member personal data opened", "user", user, "member", m.ID, "card", d.MaskedCard)
+	d.Personal = &pd
 	return d, nil
 }

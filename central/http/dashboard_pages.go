@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -94,6 +95,15 @@ func (d *dashboard) parseTemplates() error {
 	return nil
 }
 
+// userKey carries the logged-in user's name in a page request's context.
+type userKey struct{}
+
+// pageUser returns the logged-in user of a page request.
+func pageUser(r *http.Request) string {
+	u, _ := r.Context().Value(userKey{}).(string)
+	return u
+}
+
 // pageHandler serves p to a logged-in user and sends anyone else to the
 // login page.
 func (s *Server) pageHandler(p page) http.HandlerFunc {
@@ -109,7 +119,7 @@ func (s *Server) pageHandler(p page) http.HandlerFunc {
 			return
 		}
 		v := view{Title: p.title, User: user, Active: p.name}
-		data, err := p.load(s, r)
+		data, err := p.load(s, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
 		switch code := central.ErrorCode(err); code {
 		case "":
 			v.Data = data

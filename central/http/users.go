@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -40,10 +41,35 @@ type Users struct {
 	dummy passwordHash
 }
 
-// passwordHash is one user's PBKDF2 parameters and derived key.
+// passwordHash is one user's PBKDF2 parameters and derived key, and the
+// roles the users file grants them.
 type passwordHash struct {
 	iterations int
 	salt, hash []byte
+	roles      []string
+}
+
+// RoleMemberData lets a dashboard user open a member's personal data
+// (name, phone, income...) on the member lookup page; every other user
+// sees members masked. Each such view is logged (who, which member),
+// without the data.
+const RoleMemberData = "member_data"
+
+// Roles lists the roles a users file may grant.
+func Roles() []string { return []string{RoleMemberData} }
+
+// HasRole reports whether user name holds role.
+func (u *Users) HasRole(name, role string) bool {
+	h, ok := u.byName[name]
+	if !ok {
+		return false
+	}
+	for _, r := range h.roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidUserName reports why name cannot be a dashboard user, or nil. A
@@ -146,7 +172,18 @@ func ParseUsers(r io.Reader) (*Users, error) {
 func parseUserLine(line string) (string, passwordHash, error) {
 	name, rest, ok := strings.Cut(line, ":")
 	if !ok {
-		return "", passwordHash{}, errors.New(`want "name:$pbkdf2-sha256$iterations$salt$hash"`)
+		return "", passwordHash{}, errors.New(`want "name:$pbkdf2-sha256$iterations$salt$hash[:role,...]"`)
+	}
+	// Unpadded base64 has no ':', so a third field is the roles.
+	rest, roleList, hasRoles := strings.Cut(rest, ":")
+	var roles []string
+	if hasRoles {
+		for _, r := range strings.Split(roleList, ",") {
+			if !slices.Contains(Roles(), r) {
+				return "", passwordHash{}, fmt.Errorf("user %q: unknown role %q (known: %s)", name, r, strings.Join(Roles(), ", "))
+			}
+			roles = append(roles, r)
+		}
 	}
 	if err := ValidUserName(name); err != nil {
 		return "", passwordHash{}, err
@@ -167,7 +204,7 @@ func parseUserLine(line string) (string, passwordHash, error) {
 	if err != nil || len(hash) != hashSize {
 		return "", passwordHash{}, fmt.Errorf("user %q: hash is not base64 of %d bytes", name, hashSize)
 	}
-	return name, passwordHash{iterations: iter, salt: salt, hash: hash}, nil
+	return name, passwordHash{iterations: iter, salt: salt, hash: hash, roles: roles}, nil
 }
 
 // Len returns the number of users.

@@ -114,8 +114,12 @@ func (m *Main) enableDashboard() error {
 	if err != nil {
 		return fmt.Errorf("dashboard.session_key %w", err)
 	}
+	memberKeys, err := m.Config.Members.keyring()
+	if err != nil {
+		return err
+	}
 	if err := m.Server.EnableDashboard(centralhttp.DashboardOptions{
-		Users: users, SessionKey: key, SessionTTL: d.SessionTTL, Now: m.Now,
+		Users: users, SessionKey: key, SessionTTL: d.SessionTTL, Now: m.Now, MemberKeys: memberKeys,
 	}); err != nil {
 		return err
 	}

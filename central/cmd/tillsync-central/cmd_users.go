@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -48,7 +49,11 @@ delete their line to set a new password. Restart central to load the file.
 			if err != nil {
 				return err
 			}
-			if err := addUser(rand.Reader, cfg.Dashboard.UsersFile, user, password); err != nil {
+			roles, err := cmd.Flags().GetStringSlice("role")
+			if err != nil {
+				return fmt.Errorf("--role: %w", err)
+			}
+			if err := addUser(rand.Reader, cfg.Dashboard.UsersFile, user, password, roles...); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "user %s added to %s; restart central to load it\n", user, cfg.Dashboard.UsersFile)
@@ -57,6 +62,7 @@ delete their line to set a new password. Restart central to load the file.
 	}
 	f := add.Flags()
 	f.String("user", "", "the user's login name (required)")
+	f.StringSlice("role", nil, "a role to grant: member_data (may open members' personal data on the dashboard, each view logged)")
 	f.String("users-file", "", "users file to append to (default dashboard.users_file)")
 	bindFlag(f, "users-file", "dashboard.users_file")
 	users.AddCommand(add)
@@ -78,7 +84,12 @@ func readPassword(r io.Reader) (string, error) {
 
 // addUser appends user's hashed line to path, creating the file. It fails
 // without writing when the file has a bad line or already has the user.
-func addUser(rand io.Reader, path, user, password string) error {
+func addUser(rand io.Reader, path, user, password string, roles ...string) error {
+	for _, r := range roles {
+		if !slices.Contains(centralhttp.Roles(), r) {
+			return fmt.Errorf("--role %q: known roles are %s", r, strings.Join(centralhttp.Roles(), ", "))
+		}
+	}
 	if err := centralhttp.ValidUserName(user); err != nil {
 		return fmt.Errorf("--user: %w", err)
 	}
@@ -98,6 +109,9 @@ func addUser(rand io.Reader, path, user, password string) error {
 	line, err := centralhttp.HashPassword(rand, user, password, centralhttp.DefaultIterations)
 	if err != nil {
 		return err
+	}
+	if len(roles) > 0 {
+		line += ":" + strings.Join(roles, ",")
 	}
 	if err := appendLine(path, line+"\n"); err != nil {
 		return fmt.Errorf("users file: %w", err)

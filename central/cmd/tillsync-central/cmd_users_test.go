@@ -142,3 +142,22 @@ func TestMain_Dashboard(t *testing.T) {
 		}
 	})
 }
+
+// TestAddUser_Role: a granted role lands on the user's line and the
+// dashboard's parser reads it; an unknown role writes nothing.
+func TestAddUser_Role(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users")
+	if err := addUser(rand.Reader, path, "officer", "correct horse battery", centralhttp.RoleMemberData); err != nil {
+		t.Fatal(err)
+	}
+	if err := addUser(rand.Reader, path, "clerk", "correct horse battery", "root"); err == nil {
+		t.Errorf("unknown role accepted")
+	}
+	users, err := centralhttp.LoadUsers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !users.HasRole("officer", centralhttp.RoleMemberData) || users.Has("clerk") {
+		t.Errorf("users file after adding: officer role %v, clerk present %v", users.HasRole("officer", centralhttp.RoleMemberData), users.Has("clerk"))
+	}
+}
