@@ -24,6 +24,8 @@ type Server struct {
 	logger  *slog.Logger
 	ln      net.Listener
 	srv     *http.Server
+	// commitLatency is what SetCommitLatency installed; nil leaves it out of /metrics.
+	commitLatency *Histogram
 }
 
 // NewServer returns a server for service and till; till's lane events
@@ -52,6 +54,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
 	mux.HandleFunc("GET /v1/devices", s.handleDevices)
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
+	mux.HandleFunc("GET /readyz", s.handleReady)
 	if s.till != nil && s.hub != nil {
 		s.tillRoutes(mux)
 		s.tillScreenRoutes(mux)

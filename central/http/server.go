@@ -55,6 +55,7 @@ func NewServer(store Reader, logger *slog.Logger) *Server {
 	s.mux.HandleFunc("GET /v1/quarantine", s.handleQuarantine)
 	s.mux.HandleFunc("GET /v1/stores", s.handleStores)
 	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
 	s.routeMembers()
 	s.routeReports()
 	return s

@@ -53,6 +53,7 @@ precedence. See configs/agent.yaml for every key.`,
 	root.PersistentFlags().String("config", "", "config file (YAML)")
 	root.AddCommand(newRunCmd(), newConfigCmd(), newStatusCmd(), newLedgerCmd(),
 		newCatalogCmd(), newMembersCmd(), newPolicyCmd(), newDevicesCmd())
+	addVersion(root)
 	return root
 }
 

@@ -37,6 +37,8 @@ type Main struct {
 	Devices *agent.Devices
 	Hub     *agenthttp.Hub
 	Server  *agenthttp.Server
+	// CommitLatency times every sale's ledger commit; /metrics reports it.
+	CommitLatency *agenthttp.Histogram
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -69,11 +71,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err // names the file and what to do
 	}
 	m.Ledger = ledger
+	m.CommitLatency = agenthttp.NewHistogram(agenthttp.CommitBuckets)
+	timed := &timedLedger{Ledger: ledger, observe: m.CommitLatency.Observe, now: time.Now}
 	m.Service = &agent.Service{
-		StoreID: c.StoreID, AgentID: c.AgentID, Ledger: ledger, Now: time.Now, NewID: newID,
+		StoreID: c.StoreID, AgentID: c.AgentID, Ledger: timed, Now: time.Now, NewID: newID,
 	}
 	m.Hub = agenthttp.NewHub()
-	m.Till = &agent.Till{StoreID: c.StoreID, Store: ledger, Now: time.Now, NewID: newID, OnEvent: m.Hub.Publish}
+	m.Till = &agent.Till{StoreID: c.StoreID, Store: timed, Now: time.Now, NewID: newID, OnEvent: m.Hub.Publish}
 	if err := m.setupEnroll(ctx); err != nil {
 		return err
 	}
@@ -89,6 +93,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Server = agenthttp.NewServer(m.Service, m.Till, m.Hub, m.Logger.With("component", "api"))
 	m.Server.SetDevices(m.Devices)
+	m.Server.SetCommitLatency(m.CommitLatency)
 	if err := m.Server.Open(c.API.Listen); err != nil {
 		m.Server = nil
 		return err

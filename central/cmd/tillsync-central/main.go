@@ -64,6 +64,7 @@ for every key.`,
 	root.AddCommand(newKeysCmd(), newEnrollCmd())
 	addClassifyCmds(root)
 	root.AddCommand(newUsersCmd())
+	addVersion(root)
 	return root
 }
 

@@ -19,7 +19,7 @@ func ingesterSamples(in *mqtt.Ingester) []centralhttp.Sample {
 		subscribed = 1
 	}
 	return []centralhttp.Sample{
-		{Name: "tillsync_central_subscribed", Help: "1 when this instance is connected and subscribed.", Type: "gauge", Value: subscribed},
+		{Name: centralhttp.SubscribedMetric, Help: "1 when this instance is connected and subscribed.", Type: "gauge", Value: subscribed},
 		counter("tillsync_central_batches_total", "Batches taken from the broker.", "", st.Batches),
 		counter("tillsync_central_events_total", events, `{result="applied"}`, st.Applied),
 		counter("tillsync_central_events_total", events, `{result="duplicate"}`, st.Duplicates),
