@@ -17,7 +17,7 @@ func SaleEvent(s *Sale, eventID string) *syncproto.Event {
 			QuantityMilli: l.QuantityMilli, UnitPriceFen: l.UnitPriceFen, LineTotalFen: l.LineTotalFen,
 			Category: l.Category, RegularUnitPriceFen: l.RegularUnitPriceFen, MemberSavingFen: l.MemberSavingFen,
 			RewardId: l.RewardID, PointsEarned: l.PointsEarned,
-			PointsEligible: l.PointsEligible, PointsMultiplier: l.PointsMultiplier,
+			PointsEligible: l.PointsEligible, PointsMultiplier: l.PointsMultiplier, LabelPrice: l.LabelPrice,
 		}
 	}
 	ms := s.WallTime.UnixMilli()
@@ -63,7 +63,7 @@ func SaleFromEvent(ev *syncproto.Event) (*Sale, error) {
 			QuantityMilli: l.QuantityMilli, UnitPriceFen: l.UnitPriceFen, LineTotalFen: l.LineTotalFen,
 			Category: l.Category, RegularUnitPriceFen: l.RegularUnitPriceFen, MemberSavingFen: l.MemberSavingFen,
 			RewardID: l.RewardId, PointsEarned: l.PointsEarned,
-			PointsEligible: l.PointsEligible, PointsMultiplier: l.PointsMultiplier})
+			PointsEligible: l.PointsEligible, PointsMultiplier: l.PointsMultiplier, LabelPrice: l.LabelPrice})
 	}
 	return s, nil
 }

@@ -28,7 +28,14 @@ func PriceBasket(b *Basket) PricedBasket {
 			l.UnitPriceFen, l.LineTotalFen = 0, 0
 			pb.RewardPoints += bl.RewardPoints
 		case bl.FixedTotalFen > 0:
-			l.LineTotalFen = bl.FixedTotalFen
+			// A scale label's price is charged as printed (syncproto
+			// SaleLine.label_price). One pack: the label price is the
+			// unit price; a weight: it is the weight at the price per kg,
+			// rounded to the gram.
+			l.LineTotalFen, l.LabelPrice = bl.FixedTotalFen, true
+			if bl.QuantityMilli == 1000 || l.UnitPriceFen == 0 {
+				l.UnitPriceFen = bl.FixedTotalFen
+			}
 		case b.Card != "" && bl.MemberPriceFen > 0 && bl.MemberPriceFen < bl.UnitPriceFen:
 			regular := LineTotal(bl.QuantityMilli, bl.UnitPriceFen)
 			l.UnitPriceFen, l.RegularUnitPriceFen = bl.MemberPriceFen, bl.UnitPriceFen

@@ -86,6 +86,9 @@ type Line struct {
 	PointsEarned        int64  // this line's share of the sale's earned points
 	PointsEligible      bool
 	PointsMultiplier    int64 // hundredths, 0 = ×1
+	// LabelPrice: LineTotalFen is a scale label's price, charged as
+	// printed (syncproto SaleLine.label_price).
+	LabelPrice bool
 }
 
 // LineTotal returns quantity × unit price in fen, rounded half up to the

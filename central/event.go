@@ -175,8 +175,24 @@ func checkLine(i int, l *syncproto.SaleLine) (int64, string) {
 		return 0, Reason(ReasonBadData, "line %d: quantity_milli %d × unit_price_fen %d overflows", i+1, q, p)
 	}
 	want := (q*p + 500) / 1000
+	if l.GetLabelPrice() {
+		// A scale label's price: the weight it stands for is rounded to
+		// the gram, so the price may stray from weight × price per kg by
+		// half a gram's price, plus the fen of rounding.
+		if t := l.GetLineTotalFen(); t < 0 || absDiff(t, want) > p/2000+1 {
+			return 0, Reason(ReasonBadData, "line %d: label price %d fen is not %d g at %d fen/kg", i+1, t, q, p)
+		}
+		return l.GetLineTotalFen(), ""
+	}
 	if l.GetLineTotalFen() != want {
 		return 0, Reason(ReasonBadData, "line %d: line_total_fen %d, want %d", i+1, l.GetLineTotalFen(), want)
 	}
 	return want, ""
+}
+
+func absDiff(a, b int64) int64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
 }

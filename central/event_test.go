@@ -29,6 +29,20 @@ func TestEventSale(t *testing.T) {
 			// 0.333 kg at 1099 fen/kg = 365.967 → 366 fen.
 			line(ev).QuantityMilli, line(ev).UnitPriceFen, line(ev).LineTotalFen, sc(ev).TotalFen = 333, 1099, 366, 366
 		}, ""},
+		{"OKLabelPrice", func(ev *syncproto.Event) {
+			// A label priced 20.24 yuan for 1.235 kg at 16.40 yuan/kg
+			// (2025.4 → 2025 fen): a marked-down label, within the gram's
+			// rounding of half a gram (0.82 fen) plus one fen.
+			line(ev).QuantityMilli, line(ev).UnitPriceFen, line(ev).LineTotalFen, sc(ev).TotalFen = 1235, 1640, 2024, 2024
+			line(ev).LabelPrice = true
+		}, ""},
+		{"ErrLabelPriceFar", func(ev *syncproto.Event) {
+			line(ev).QuantityMilli, line(ev).UnitPriceFen, line(ev).LineTotalFen, sc(ev).TotalFen = 1235, 1640, 2030, 2030
+			line(ev).LabelPrice = true
+		}, "bad_data: line 1: label price 2030 fen is not 1235 g at 1640 fen/kg"},
+		{"ErrLabelTotalWithoutFlag", func(ev *syncproto.Event) {
+			line(ev).QuantityMilli, line(ev).UnitPriceFen, line(ev).LineTotalFen, sc(ev).TotalFen = 1235, 1640, 2024, 2024
+		}, "bad_data: line 1: line_total_fen 2024, want 2025"},
 		{"ErrUnknownKind", func(ev *syncproto.Event) { ev.Payload = nil }, central.ReasonUnknownKind + ": "},
 		{"ErrNoEventID", func(ev *syncproto.Event) { ev.EventId = "" }, "bad_data: event seq 5 has no event_id"},
 		{"ErrNoSaleID", func(ev *syncproto.Event) { sc(ev).SaleId = "" }, "bad_data: event seq 5: sale_id"},

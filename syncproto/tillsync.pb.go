@@ -1050,8 +1050,17 @@ type SaleLine struct {
 	// (an enrollment crediting this purchase) without today's catalog.
 	PointsEligible   bool  `protobuf:"varint,13,opt,name=points_eligible,json=pointsEligible,proto3" json:"points_eligible,omitempty"`
 	PointsMultiplier int64 `protobuf:"varint,14,opt,name=points_multiplier,json=pointsMultiplier,proto3" json:"points_multiplier,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// label_price: line_total_fen is the price a scale label carries (GS1
+	// restricted-circulation code with an embedded price), charged as
+	// printed. quantity_milli is then the weight that price stands for,
+	// rounded to the gram, so line_total_fen may differ from
+	// round_half_up(quantity_milli × unit_price_fen / 1000) by at most half
+	// a gram's price (unit_price_fen / 2000) plus one fen; for a product
+	// sold by the unit, quantity_milli is 1000 and unit_price_fen the label
+	// price.
+	LabelPrice    bool `protobuf:"varint,15,opt,name=label_price,json=labelPrice,proto3" json:"label_price,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SaleLine) Reset() {
@@ -1180,6 +1189,13 @@ func (x *SaleLine) GetPointsMultiplier() int64 {
 		return x.PointsMultiplier
 	}
 	return 0
+}
+
+func (x *SaleLine) GetLabelPrice() bool {
+	if x != nil {
+		return x.LabelPrice
+	}
+	return false
 }
 
 type Tender struct {
@@ -1654,7 +1670,8 @@ func (*Downlink_Chunk) isDownlink_Payload() {}
 // update changes nothing.
 type StreamChunk struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// stream is "catalog", "policy" or "card_blocks".
+	// stream is "catalog", "policy", "card_blocks" or "central_key"
+	// (chain-wide), or "members" or "enroll_block" (one store's).
 	Stream string `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
 	// version is the stream version the update brings the receiver to.
 	Version uint64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
@@ -3240,7 +3257,7 @@ const file_tillsync_proto_rawDesc = "" +
 	"\x12qualifying_sale_id\x18\b \x01(\tR\x10qualifyingSaleId\x12*\n" +
 	"\x11marketing_opt_out\x18\t \x01(\bR\x0fmarketingOptOut\x120\n" +
 	"\x06points\x18\n" +
-	" \x03(\v2\x18.tillsync.v1.PointsEntryR\x06points\"\xeb\x03\n" +
+	" \x03(\v2\x18.tillsync.v1.PointsEntryR\x06points\"\x8c\x04\n" +
 	"\bSaleLine\x12\x17\n" +
 	"\aline_no\x18\x01 \x01(\rR\x06lineNo\x12\x10\n" +
 	"\x03sku\x18\x02 \x01(\tR\x03sku\x12\x18\n" +
@@ -3256,7 +3273,9 @@ const file_tillsync_proto_rawDesc = "" +
 	"\treward_id\x18\v \x01(\tR\brewardId\x12#\n" +
 	"\rpoints_earned\x18\f \x01(\x03R\fpointsEarned\x12'\n" +
 	"\x0fpoints_eligible\x18\r \x01(\bR\x0epointsEligible\x12+\n" +
-	"\x11points_multiplier\x18\x0e \x01(\x03R\x10pointsMultiplier\"\xdd\x01\n" +
+	"\x11points_multiplier\x18\x0e \x01(\x03R\x10pointsMultiplier\x12\x1f\n" +
+	"\vlabel_price\x18\x0f \x01(\bR\n" +
+	"labelPrice\"\xdd\x01\n" +
 	"\x06Tender\x12,\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x18.tillsync.v1.Tender.KindR\x04kind\x12\x1d\n" +
 	"\n" +
