@@ -24,7 +24,7 @@ import (
 type options struct {
 	stores, lanes, skus, members int
 	speed                        float64
-	duration, outage, tick       time.Duration
+	duration, outage, tick, idle time.Duration
 	seed                         uint64
 	bins, dir                    string
 }
@@ -39,6 +39,7 @@ func parseFlags() options {
 	flag.DurationVar(&o.duration, "duration", 0, "sell this long, then check and stop (0: until Ctrl-C)")
 	flag.DurationVar(&o.outage, "outage", 0, "how long one store is cut off from HQ (default: a quarter of --duration, or 30s)")
 	flag.DurationVar(&o.tick, "progress", 5*time.Second, "how often to print progress")
+	flag.DurationVar(&o.idle, "idle", 5*time.Second, "after selling and syncing, measure the idle agents this long (0: not at all)")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generated catalog, members and cashiers")
 	flag.StringVar(&o.bins, "bins", "", "folder with prebuilt tillsync-agent and tillsync-central (default: build them)")
 	flag.StringVar(&o.dir, "dir", "", "folder for databases and logs (default: a new temporary folder)")
@@ -99,10 +100,39 @@ func run(o options) (int, error) {
 		sellCtx, cancel = context.WithTimeout(sellCtx, o.duration)
 		defer cancel()
 	}
+	us := d.readUsage(func(u *storeUsage, r usage) { u.sellStart = r }, nil)
 	if err := d.sell(sellCtx); err != nil {
 		return 1, err
 	}
+	us = d.readUsage(func(u *storeUsage, r usage) { u.sellEnd = r }, us)
+	if o.idle > 0 {
+		if err := drain(d.stores); err == nil {
+			time.Sleep(o.idle)
+			us = d.readUsage(func(u *storeUsage, r usage) { u.idleEnd = r }, us)
+			printUsage(os.Stdout, us)
+		}
+	}
 	return summarize(os.Stdout, d.hq, d.stores, d.book, d.ms, d.prog.sawOffline)
+}
+
+// readUsage reads every agent's usage into us (made when nil) with set;
+// an agent that cannot be read is marked not measured.
+func (d *demo) readUsage(set func(*storeUsage, usage), us []storeUsage) []storeUsage {
+	if us == nil {
+		us = make([]storeUsage, len(d.stores))
+		for i, s := range d.stores {
+			us[i] = storeUsage{id: s.id, lanes: len(s.lanes), ok: true}
+		}
+	}
+	for i, s := range d.stores {
+		r, err := readUsage(s.proc.cmd.Process.Pid)
+		if err != nil {
+			us[i].ok = false
+			continue
+		}
+		set(&us[i], r)
+	}
+	return us
 }
 
 // build compiles both binaries into dir (pure Go: no USB HID drivers).
