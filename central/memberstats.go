@@ -10,8 +10,9 @@ import (
 // applies each event, in calendar-month buckets: a trailing window that
 // moves with time cannot be kept exact incrementally, but the sum of the
 // last N monthly buckets can be read at query time in O(N) per member,
-// never rescanning sales (tillsync issue 6). Months are UTC calendar
-// months, so a window of N months is the current month so far plus the
+// never rescanning sales (tillsync issue 6). Months are calendar months
+// of the chain's zone (the stores' StatsZone, reports.time_zone; UTC when
+// unset), so a window of N months is the current month so far plus the
 // N−1 whole months before it.
 //
 // One card is one member (DESIGN §3); statistics are keyed by card and
@@ -158,11 +159,13 @@ func FavouritesLimit(limit int) (int, error) {
 	return limit, nil
 }
 
-// MonthOf returns t's calendar month in UTC as yyyymm (202601), the key of
-// the monthly statistics buckets; yyyymm sorts like time.
+// MonthOf returns t's calendar month in t's location as yyyymm (202601),
+// the key of the monthly statistics buckets; yyyymm sorts like time.
+// Buckets are months of the chain's calendar (the stores' StatsZone), so
+// callers pass times in that zone: a sale at 00:30 on 1 January in
+// Shanghai belongs to January, and to the new year's rebate.
 func MonthOf(t time.Time) int {
-	u := t.UTC()
-	return u.Year()*100 + int(u.Month())
+	return t.Year()*100 + int(t.Month())
 }
 
 // monthIndex numbers yyyymm months consecutively (year×12 + month−1);

@@ -82,6 +82,10 @@ type itemKey struct {
 // order gives the same rows). The zero value is empty and ready to use;
 // it is not safe for concurrent use.
 type ActivityChange struct {
+	// Zone is the chain's calendar: sales fall into the months of their
+	// wall time in it. nil means UTC.
+	Zone *time.Location
+
 	cards  map[string]*CardActivity
 	months map[monthKey]*MonthActivity
 	items  map[itemKey]*ItemActivity
@@ -99,7 +103,7 @@ func (c *ActivityChange) AddSale(sc *syncproto.SaleCommitted) {
 		return
 	}
 	card, at, total := sc.GetMemberCard(), sc.GetAgentWallTimeMs(), sc.GetTotalFen()
-	month := MonthOf(time.UnixMilli(at))
+	month := MonthOf(time.UnixMilli(at).In(c.zone()))
 	ca := c.card(card)
 	if !ca.HasPurchase || at < ca.FirstMS {
 		ca.FirstMS = at
@@ -149,7 +153,7 @@ func (c *ActivityChange) AddReturn(sale *syncproto.SaleCommitted, rc *syncproto.
 		return
 	}
 	card := sale.GetMemberCard()
-	month := MonthOf(time.UnixMilli(sale.GetAgentWallTimeMs()))
+	month := MonthOf(time.UnixMilli(sale.GetAgentWallTimeMs()).In(c.zone()))
 	var total int64
 	for _, rl := range rc.GetLines() {
 		l := saleLine(sale, rl.GetOriginalLineNo())
@@ -296,4 +300,12 @@ func (c *ActivityChange) AddStoredReturn(returnPayload, salePayload []byte, refu
 	}
 	c.AddReturn(sale.GetSaleCommitted(), ret.GetReturnCommitted(), refunded)
 	return nil
+}
+
+// zone is c.Zone, UTC when unset.
+func (c *ActivityChange) zone() *time.Location {
+	if c.Zone == nil {
+		return time.UTC
+	}
+	return c.Zone
 }

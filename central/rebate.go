@@ -15,13 +15,13 @@ import (
 // card holds when the job runs, as one ledger entry per card and year.
 //
 // Spend is read from the monthly statistics buckets (memberstats.go),
-// which are UTC calendar months: the rebate year Y is the sum of a card's
-// buckets 01..12 of Y, that is its spend between 1 January Y 00:00 UTC
-// and 1 January Y+1 00:00 UTC. Location does not move that boundary (a
-// sale at 00:30 on 1 January in Shanghai, 16:30 UTC on 31 December, counts
-// for the year before); it decides only, together with UTC, when the
-// year has ended (YearEnd). Re-bucketing by local month would need the
-// buckets themselves to be local.
+// which are calendar months of the store's StatsZone (central runs them in
+// reports.time_zone): the rebate year Y is the sum of a card's buckets
+// 01..12 of Y, its spend between 1 January Y and 1 January Y+1 in that
+// zone, so a sale at 00:30 on 1 January in Shanghai counts for the new
+// year. YearEnd waits for the later of the local and the UTC new year, so
+// that a store kept in UTC (the default of the store packages) also has
+// its last bucket complete.
 //
 // The entry is of kind PointsAdjust with reason "year-end rebate <year>"
 // rather than a kind of its own: a new kind would have to be taught to the
@@ -124,9 +124,9 @@ func (p RebatePolicy) Validate() error {
 }
 
 // YearEnd is the first instant the policy's year counts as ended: the
-// later of 1 January Year+1 00:00 in Location and in UTC, because the
-// spend buckets are UTC months and the year's last one is complete only
-// at the UTC boundary. p must be valid.
+// later of 1 January Year+1 00:00 in Location and in UTC: the buckets are
+// months of the store's zone, which is Location when central runs it and
+// UTC by default. p must be valid.
 func (p RebatePolicy) YearEnd() time.Time {
 	local := time.Date(p.Year+1, time.January, 1, 0, 0, 0, 0, p.Location)
 	utc := time.Date(p.Year+1, time.January, 1, 0, 0, 0, 0, time.UTC)

@@ -12,8 +12,9 @@ need_go
 # umockdev: the USB driver's tests on an emulated device;
 # mosquitto: the external-broker tests start their own on a free port;
 # chromium: central/http's dashboard test drives a real headless Chromium
-# (/usr/bin/chromium) with chromedp.
-need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev umockdev libumockdev-dev mosquitto ca-certificates chromium
+# (/usr/bin/chromium) with chromedp; tzdata: the agent's tests load the
+# policy's zone (Asia/Shanghai) from the system's zoneinfo.
+need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev umockdev libumockdev-dev mosquitto ca-certificates chromium tzdata
 export CGO_ENABLED=1
 
 echo "== gofmt"

@@ -25,6 +25,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock used for migration timestamps; nil means time.Now.
 	Now func() time.Time
+	// StatsZone is the chain's calendar for the member statistics'
+	// monthly buckets and windows (central.MonthOf); nil means UTC.
+	StatsZone *time.Location
 }
 
 // DB is a central.Store on one PostgreSQL database. It is safe for
@@ -34,6 +37,7 @@ type DB struct {
 	target string // host:port/database, never the password
 	logger *slog.Logger
 	now    func() time.Time
+	zone   *time.Location // Options.StatsZone, never nil
 
 	closeOnce sync.Once
 }
@@ -58,7 +62,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	}
 	db := &DB{
 		target: fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database),
-		logger: opts.Logger, now: opts.Now,
+		logger: opts.Logger, now: opts.Now, zone: opts.StatsZone,
+	}
+	if db.zone == nil {
+		db.zone = time.UTC
 	}
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)

@@ -68,7 +68,7 @@ func (db *DB) IngestBatch(ctx context.Context, b *syncproto.Batch, receivedAt ti
 	for attempt := 1; ; attempt++ {
 		var res central.IngestResult
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-			w := &writer{tx: tx, b: b, items: items, receivedMS: receivedAt.UnixMilli()}
+			w := &writer{tx: tx, b: b, items: items, receivedMS: receivedAt.UnixMilli(), zone: db.zone}
 			var err error
 			res, err = w.run(ctx)
 			return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/tillsync/tillsync/central"
@@ -83,8 +84,8 @@ type statsEvent struct {
 // return of it committed at once on two instances meet (the second waits
 // for the first and then sees it, under READ COMMITTED) and the return
 // is counted exactly once.
-func applyStats(ctx context.Context, tx pgx.Tx, nowMS int64, events []statsEvent, added []central.PointsEntry) error {
-	var change central.ActivityChange
+func applyStats(ctx context.Context, tx pgx.Tx, nowMS int64, zone *time.Location, events []statsEvent, added []central.PointsEntry) error {
+	change := central.ActivityChange{Zone: zone}
 	var keys, retAgents []string
 	var retSeqs []int64
 	var retOrig []string

@@ -25,6 +25,21 @@ func TestDB_Contract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) central.Store { return openDB(t, freshDSN(t)) })
 }
 
+func TestDB_StatsZone(t *testing.T) {
+	storetest.RunStatsZone(t, func(t *testing.T, zone *time.Location) central.Store {
+		db, err := Open(context.Background(), freshDSN(t), Options{StatsZone: zone})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := db.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		return db
+	})
+}
+
 // adminDSN is the DSN of the test server's maintenance database.
 func adminDSN() string {
 	if dsn := os.Getenv(testDSNEnv); dsn != "" {

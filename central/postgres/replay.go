@@ -20,7 +20,7 @@ func (db *DB) ReplayQuarantined(ctx context.Context, id int64) (central.ReplayRe
 		var res central.ReplayResult
 		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			var err error
-			res, err = replay(ctx, tx, id, db.now().UnixMilli())
+			res, err = replay(ctx, tx, id, db.now().UnixMilli(), db.zone)
 			return err
 		})
 		if err == nil {
@@ -35,7 +35,7 @@ func (db *DB) ReplayQuarantined(ctx context.Context, id int64) (central.ReplayRe
 	}
 }
 
-func replay(ctx context.Context, tx pgx.Tx, id, nowMS int64) (central.ReplayResult, error) {
+func replay(ctx context.Context, tx pgx.Tx, id, nowMS int64, zone *time.Location) (central.ReplayResult, error) {
 	res := central.ReplayResult{ID: id}
 	var store string
 	var seq, recvMS int64
@@ -86,7 +86,7 @@ func replay(ctx context.Context, tx pgx.Tx, id, nowMS int64) (central.ReplayResu
 			return res, err
 		}
 	}
-	if err := applyStats(ctx, tx, nowMS, []statsEvent{{agent: res.AgentID, ev: r.Event}}, l.added); err != nil {
+	if err := applyStats(ctx, tx, nowMS, zone, []statsEvent{{agent: res.AgentID, ev: r.Event}}, l.added); err != nil {
 		return res, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE events SET kind = $1 WHERE agent_id = $2 AND seq = $3`, r.Kind, res.AgentID, seq); err != nil {

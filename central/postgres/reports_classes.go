@@ -41,7 +41,7 @@ func (db *DB) TopClassProducts(ctx context.Context, q central.TopProductsQuery) 
 	var tp central.TopProducts
 	err = pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
 		func(tx pgx.Tx) error {
-			runID, asOf, w, err := classRunWindow(ctx, tx, q.RunID)
+			runID, asOf, w, err := classRunWindow(ctx, tx, q.RunID, db.zone)
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,7 @@ func (db *DB) TopClassProducts(ctx context.Context, q central.TopProductsQuery) 
 
 // classRunWindow reads run runID (0: the latest) and returns its id, as-of
 // time and statistics window, or an ENOTFOUND *Error when it is not stored.
-func classRunWindow(ctx context.Context, tx pgx.Tx, runID int64) (int64, time.Time, central.StatsWindow, error) {
+func classRunWindow(ctx context.Context, tx pgx.Tx, runID int64, zone *time.Location) (int64, time.Time, central.StatsWindow, error) {
 	var id, asOfMS int64
 	var months int32
 	query, args := `SELECT run_id, as_of_ms, months FROM classification_runs WHERE run_id = $1`, []any{runID}
@@ -88,7 +88,7 @@ func classRunWindow(ctx context.Context, tx pgx.Tx, runID int64) (int64, time.Ti
 	case err != nil:
 		return 0, time.Time{}, central.StatsWindow{}, fmt.Errorf("read classification run: %w", err)
 	}
-	asOf := time.UnixMilli(asOfMS).UTC()
+	asOf := time.UnixMilli(asOfMS).In(zone) // the window is months of the chain's calendar
 	w, err := central.NewStatsWindow(asOf, int(months))
 	if err != nil {
 		return 0, time.Time{}, central.StatsWindow{}, fmt.Errorf("classification run %d: %w", id, err)

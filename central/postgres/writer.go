@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,6 +23,7 @@ type writer struct {
 	b          *syncproto.Batch
 	items      []item
 	receivedMS int64
+	zone       *time.Location // the chain's calendar of the statistics
 
 	inserted   []bool    // the event row of items[i] was inserted
 	out        []outcome // what happened to items[i]
@@ -265,7 +267,7 @@ func (w *writer) applyStats(ctx context.Context) error {
 			evs = append(evs, statsEvent{agent: w.b.GetAgentId(), ev: w.items[i].ev})
 		}
 	}
-	return applyStats(ctx, w.tx, w.receivedMS, evs, w.added)
+	return applyStats(ctx, w.tx, w.receivedMS, w.zone, evs, w.added)
 }
 
 // finish is round 5: quarantine rows in seq order (a row already there

@@ -31,6 +31,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock used for migration timestamps; nil means time.Now.
 	Now func() time.Time
+	// StatsZone is the chain's calendar for the member statistics'
+	// monthly buckets and windows (central.MonthOf); nil means UTC.
+	StatsZone *time.Location
 }
 
 // DB is a central.Store on one SQLite file. It is safe for concurrent use.
@@ -40,6 +43,7 @@ type DB struct {
 	read   *sql.DB
 	logger *slog.Logger
 	now    func() time.Time
+	zone   *time.Location // Options.StatsZone, never nil
 
 	closeOnce sync.Once
 	closeErr  error
@@ -52,7 +56,10 @@ var _ central.Store = (*DB)(nil)
 // migrated by a newer build, and when read-only with central.ErrSchemaTooOld
 // for one that still needs migrations.
 func Open(path string, opts Options) (*DB, error) {
-	db := &DB{path: path, logger: opts.Logger, now: opts.Now}
+	db := &DB{path: path, logger: opts.Logger, now: opts.Now, zone: opts.StatsZone}
+	if db.zone == nil {
+		db.zone = time.UTC
+	}
 	if db.logger == nil {
 		db.logger = slog.New(slog.DiscardHandler)
 	}

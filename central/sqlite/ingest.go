@@ -46,7 +46,7 @@ func (db *DB) IngestBatch(ctx context.Context, b *syncproto.Batch, receivedAt ti
 	}
 	defer rollback(tx, db.logger)
 	ing := ingest{tx: tx, b: b, receivedMS: receivedAt.UnixMilli(),
-		ledger: ledger{tx: tx, nowMS: receivedAt.UnixMilli()}, stats: statsWriter{tx: tx, nowMS: receivedAt.UnixMilli()}}
+		ledger: ledger{tx: tx, nowMS: receivedAt.UnixMilli()}, stats: statsWriter{tx: tx, nowMS: receivedAt.UnixMilli(), change: central.ActivityChange{Zone: db.zone}}}
 	for _, ev := range b.GetEvents() {
 		o, err := ing.event(ctx, ev, receivedAt)
 		if err != nil {

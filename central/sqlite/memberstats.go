@@ -248,7 +248,7 @@ func (w *statsWriter) flush(ctx context.Context) error {
 		return nil
 	}
 	c := w.change
-	w.change = central.ActivityChange{}
+	w.change = central.ActivityChange{Zone: c.Zone}
 	var rows [][]any
 	for _, a := range c.Cards() {
 		var first, last sql.NullInt64

@@ -28,6 +28,7 @@ LEFT JOIN member_months m ON m.card = s.card AND m.month BETWEEN ?3 AND ?4
 
 // MemberStats implements central.MemberStatsStore.
 func (db *DB) MemberStats(ctx context.Context, card string, now time.Time, months int) (central.MemberActivity, error) {
+	now = now.In(db.zone) // windows are months of the chain's calendar
 	w, err := central.NewStatsWindow(now, months)
 	if err != nil {
 		return central.MemberActivity{}, err
@@ -53,6 +54,7 @@ func (db *DB) MemberStats(ctx context.Context, card string, now time.Time, month
 // AllMemberStats implements central.MemberStatsStore. The walk is one
 // statement, so one snapshot; in WAL mode it does not block ingest.
 func (db *DB) AllMemberStats(ctx context.Context, now time.Time, months int, fn func(central.MemberActivity) error) error {
+	now = now.In(db.zone)
 	w, err := central.NewStatsWindow(now, months)
 	if err != nil {
 		return err
@@ -104,7 +106,7 @@ const favouritesSQL = `SELECT %[2]s, SUM(purchases), SUM(quantity_milli), SUM(sp
 
 // Favourites implements central.MemberStatsStore.
 func (db *DB) Favourites(ctx context.Context, card string, now time.Time, months, limit int) (central.MemberFavourites, error) {
-	return central.FavouritesFrom(ctx, db.favourites, card, now, months, limit)
+	return central.FavouritesFrom(ctx, db.favourites, card, now.In(db.zone), months, limit)
 }
 
 // favourites implements central.FavouritesQuery.

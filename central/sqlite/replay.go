@@ -61,7 +61,7 @@ func (db *DB) ReplayQuarantined(ctx context.Context, id int64) (central.ReplayRe
 		if err := l.flag(ctx); err != nil {
 			return res, fmt.Errorf("replay quarantined %d: %w", id, err)
 		}
-		st := statsWriter{tx: tx, nowMS: l.nowMS}
+		st := statsWriter{tx: tx, nowMS: l.nowMS, change: central.ActivityChange{Zone: db.zone}}
 		if err := st.event(ctx, res.AgentID, r.Event); err != nil {
 			return res, fmt.Errorf("replay quarantined %d: %w", id, err)
 		}

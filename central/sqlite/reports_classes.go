@@ -57,7 +57,7 @@ func (db *DB) topClassProducts(ctx context.Context, q central.TopProductsQuery) 
 		return central.TopProducts{}, fmt.Errorf("top products: begin: %w", err)
 	}
 	defer rollback(tx, db.logger)
-	runID, asOf, w, err := classRunWindow(ctx, tx, q.RunID)
+	runID, asOf, w, err := classRunWindow(ctx, tx, q.RunID, db.zone)
 	if err != nil {
 		return central.TopProducts{}, err
 	}
@@ -83,7 +83,7 @@ func (db *DB) topClassProducts(ctx context.Context, q central.TopProductsQuery) 
 
 // classRunWindow reads run runID (0: the latest) and returns its id, as-of
 // time and statistics window, or an ENOTFOUND *Error when it is not stored.
-func classRunWindow(ctx context.Context, tx *sql.Tx, runID int64) (int64, time.Time, central.StatsWindow, error) {
+func classRunWindow(ctx context.Context, tx *sql.Tx, runID int64, zone *time.Location) (int64, time.Time, central.StatsWindow, error) {
 	var id, asOfMS int64
 	var months int
 	query, args := `SELECT run_id, as_of_ms, months FROM classification_runs WHERE run_id = ?`, []any{runID}
@@ -99,7 +99,7 @@ func classRunWindow(ctx context.Context, tx *sql.Tx, runID int64) (int64, time.T
 	case err != nil:
 		return 0, time.Time{}, central.StatsWindow{}, fmt.Errorf("read classification run: %w", err)
 	}
-	asOf := time.UnixMilli(asOfMS).UTC()
+	asOf := time.UnixMilli(asOfMS).In(zone) // the window is months of the chain's calendar
 	w, err := central.NewStatsWindow(asOf, months)
 	if err != nil {
 		return 0, time.Time{}, central.StatsWindow{}, fmt.Errorf("classification run %d: %w", id, err)

@@ -42,7 +42,8 @@ const (
 )
 
 // rebateSales ingests spend around the 2026/2027 boundary and sets tiers.
-// The statistics buckets are UTC months, so (DESIGN §3 rebate, rebate.go)
+// In a store on UTC (the suite's; RunStatsZone covers a Shanghai one) the
+// statistics buckets are UTC months, so (DESIGN §3 rebate, rebate.go)
 // 31 Dec 23:30 and 1 Jan 00:30 in Shanghai (15:30 and 16:30 UTC) both
 // count for 2026, and 1 Jan 08:30 Shanghai (00:30 UTC) for 2027.
 func rebateSales(t *testing.T, s central.Store) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // the policy's time zone must not depend on the till's zoneinfo
 
 	"github.com/spf13/cobra"
 )

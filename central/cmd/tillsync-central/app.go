@@ -129,7 +129,7 @@ func (m *Main) enableDashboard() error {
 
 // openDB opens the store database.driver names.
 func (m *Main) openDB(ctx context.Context) error {
-	db, name, err := openStore(ctx, m.Config.Database, m.Logger.With("component", "database"), m.Now, false)
+	db, name, err := openStore(ctx, m.Config, m.Logger.With("component", "database"), m.Now, false)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,17 +124,28 @@ func TestMain_Run(t *testing.T) {
 		if !ok || len(stores) != 1 || stores[0].(map[string]any)["sales"] != float64(5) {
 			t.Fatalf("report = %v, want s1 with 5 sales", rep)
 		}
-		resp, err := http.Get("http://" + m.Server.Addr() + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		if cerr := resp.Body.Close(); err == nil {
-			err = cerr
-		}
-		for _, want := range []string{`tillsync_central_events_total{result="applied"} 5`, "tillsync_central_acks_total 1", "tillsync_central_subscribed 1"} {
-			if err != nil || !strings.Contains(string(body), want) {
-				t.Errorf("metrics lack %q (%v):\n%s", want, err, body)
+		// The ack can reach the test before central counts it: read the
+		// metrics until they show it, for a while.
+		wants := []string{`tillsync_central_events_total{result="applied"} 5`, "tillsync_central_acks_total 1", "tillsync_central_subscribed 1"}
+		var body []byte
+		for end := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			resp, err := http.Get("http://" + m.Server.Addr() + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err = io.ReadAll(resp.Body)
+			if cerr := resp.Body.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			missing := slices.IndexFunc(wants, func(w string) bool { return !strings.Contains(string(body), w) })
+			if missing < 0 {
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatalf("metrics lack %q:\n%s", wants[missing], body)
 			}
 		}
 	})

@@ -29,7 +29,8 @@ func newClassifyCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "classify [--months 12] [--keep 3] [--exclude-card CARD]...",
 		Short: "Classify every member (pyramid, RFM, quadrant, ABC) and store the run",
-		Long: `Read every card's statistics over the trailing window (calendar months, UTC,
+		Long: `Read every card's statistics over the trailing window (calendar months of
+reports.time_zone,
 the current month included), rank them into the customer pyramid, RFM
 segments, value quadrants and ABC classes, and store the result as the new
 latest classification run; older runs beyond --keep are deleted in the same

@@ -189,8 +189,8 @@ func newPointsRebateCmd() *cobra.Command {
 		Long: `Post, for every card with spend in the calendar year, one entry of
 floor(spend_fen × rate / 10000 / rebate.fen_per_point) points at the rebate
 rate of the tier the card holds now (rebate.rates; a card with no tier gets
-rebate.untiered_tier's). The year's spend is its UTC-month statistics; the
-year must have ended in reports.time_zone and in UTC. Safe to run again or
+rebate.untiered_tier's). The year's spend is its statistics of the months
+of the year in reports.time_zone; the year must have ended there and in UTC. Safe to run again or
 on several instances at once: each card gets one rebate entry per year.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

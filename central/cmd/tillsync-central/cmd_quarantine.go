@@ -107,7 +107,7 @@ func withStore(cmd *cobra.Command, readOnly bool, fn func(ctx context.Context, d
 	if err != nil {
 		return err
 	}
-	db, _, err := openStore(cmd.Context(), cfg.Database, nil, nil, readOnly)
+	db, _, err := openStore(cmd.Context(), cfg, nil, nil, readOnly)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ may keep writing); PostgreSQL is shared anyway.`,
 			if err != nil {
 				return err
 			}
-			db, _, err := openStore(cmd.Context(), cfg.Database, nil, nil, true)
+			db, _, err := openStore(cmd.Context(), cfg, nil, nil, true)
 			if err != nil {
 				return err
 			}
@@ -213,7 +213,7 @@ func runHQReport(cmd *cobra.Command, spec reportSpec) error {
 			return err
 		}
 	}
-	if r.db, _, err = openStore(cmd.Context(), cfg.Database, nil, nil, true); err != nil {
+	if r.db, _, err = openStore(cmd.Context(), cfg, nil, nil, true); err != nil {
 		return err
 	}
 	var ok bool
