@@ -12,27 +12,46 @@ import (
 
 var _ central.MemberStatsStore = (*DB)(nil)
 
-// memberActivitySQL reads cards' lifetime row and sums their monthly
-// buckets of the window, never scanning sales (as in package sqlite).
-// Arguments: window first month, annual first month, the lower of the
-// two, now's month; then the WHERE clause's.
-const memberActivitySQL = `SELECT s.card, COALESCE((SELECT member_id FROM points_cards c WHERE c.card = s.card), ''),
-	s.first_ms, s.last_ms, s.visits, s.spend_fen, s.largest_fen, s.points_earned, s.points_redeemed,
-	COALESCE(SUM(m.visits) FILTER (WHERE m.month >= $1), 0)::bigint,
-	COALESCE(SUM(m.spend_fen) FILTER (WHERE m.month >= $1), 0)::bigint,
-	COALESCE(MAX(m.largest_fen) FILTER (WHERE m.month >= $1), 0)::bigint,
-	COALESCE(SUM(m.spend_fen) FILTER (WHERE m.month >= $2), 0)::bigint
-FROM member_stats s
-LEFT JOIN member_months m ON m.card = s.card AND m.month BETWEEN $3 AND $4
-%s GROUP BY s.card ORDER BY s.card`
+// The statistics of a card are its lifetime row (member_stats) and the
+// sums of its monthly buckets of the window (member_months), never a scan
+// of sales (as in package sqlite). The window queries take the arguments
+// of windowArgs: window first month, annual first month, the lower of the
+// two, now's month; then their card condition's.
+
+// cardLifetimeSQL reads cards' lifetime rows and linked members, in the
+// column order of scanLifetime. points_cards.card has the database's
+// collation, not "C": compared under "C" its key cannot be used, and the
+// correlated subquery this replaces scanned all of points_cards per card.
+const cardLifetimeSQL = `SELECT s.card, COALESCE(c.member_id, ''),
+	s.first_ms, s.last_ms, s.visits, s.spend_fen, s.largest_fen, s.points_earned, s.points_redeemed
+FROM member_stats s LEFT JOIN points_cards c ON c.card = s.card COLLATE "default"`
+
+// cardMonthsSQL sums the window's monthly buckets per card, the columns
+// of scanMonths (never NULL); %s is the card condition. The lower of the
+// window's and the annual first month bounds the index scan; the FILTERs
+// split the two sums.
+const cardMonthsSQL = `SELECT card,
+	COALESCE(SUM(visits) FILTER (WHERE month >= $1), 0)::bigint AS visits,
+	COALESCE(SUM(spend_fen) FILTER (WHERE month >= $1), 0)::bigint AS spend_fen,
+	COALESCE(MAX(largest_fen) FILTER (WHERE month >= $1), 0)::bigint AS largest_fen,
+	COALESCE(SUM(spend_fen) FILTER (WHERE month >= $2), 0)::bigint AS annual_fen
+FROM member_months WHERE month BETWEEN $3 AND $4 AND %s GROUP BY card`
+
+// memberActivitySQL reads one card's statistics, the columns of
+// scanActivity.
+var memberActivitySQL = `SELECT l.*, COALESCE(m.visits, 0), COALESCE(m.spend_fen, 0),
+	COALESCE(m.largest_fen, 0), COALESCE(m.annual_fen, 0)
+FROM (` + cardLifetimeSQL + ` WHERE s.card = $5) l
+LEFT JOIN (` + fmt.Sprintf(cardMonthsSQL, `card = $5`) + `) m ON true`
 
 // MemberStats implements central.MemberStatsStore.
 func (db *DB) MemberStats(ctx context.Context, card string, now time.Time, months int) (central.MemberActivity, error) {
+	now = now.In(db.zone) // windows are months of the chain's calendar
 	w, err := central.NewStatsWindow(now, months)
 	if err != nil {
 		return central.MemberActivity{}, err
 	}
-	rows, err := db.pool.Query(ctx, fmt.Sprintf(memberActivitySQL, `WHERE s.card = $5`), windowArgs(w, card)...)
+	rows, err := db.pool.Query(ctx, memberActivitySQL, windowArgs(w, card)...)
 	if err != nil {
 		return central.MemberActivity{}, fmt.Errorf("read statistics of card %s: %w", central.MaskCard(card), err)
 	}
@@ -46,34 +65,6 @@ func (db *DB) MemberStats(ctx context.Context, card string, now time.Time, month
 		return central.MemberActivity{}, fmt.Errorf("read statistics of card %s: %w", central.MaskCard(card), err)
 	}
 	return a, nil
-}
-
-// AllMemberStats implements central.MemberStatsStore. pgx reads the rows
-// as the server sends them, so memory stays flat however many members
-// there are; the walk is one statement, so one snapshot.
-func (db *DB) AllMemberStats(ctx context.Context, now time.Time, months int, fn func(central.MemberActivity) error) error {
-	w, err := central.NewStatsWindow(now, months)
-	if err != nil {
-		return err
-	}
-	rows, err := db.pool.Query(ctx, fmt.Sprintf(memberActivitySQL, ``), windowArgs(w)...)
-	if err != nil {
-		return fmt.Errorf("read member statistics: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		a, err := scanActivity(rows, w)
-		if err != nil {
-			return fmt.Errorf("read member statistics: %w", err)
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read member statistics: %w", err)
-	}
-	return nil
 }
 
 func windowArgs(w central.StatsWindow, more ...any) []any {
@@ -103,7 +94,7 @@ const favouritesSQL = `SELECT %[2]s, SUM(purchases)::bigint, SUM(quantity_milli)
 
 // Favourites implements central.MemberStatsStore.
 func (db *DB) Favourites(ctx context.Context, card string, now time.Time, months, limit int) (central.MemberFavourites, error) {
-	return central.FavouritesFrom(ctx, db.favourites, card, now, months, limit)
+	return central.FavouritesFrom(ctx, db.favourites, card, now.In(db.zone), months, limit)
 }
 
 // favourites implements central.FavouritesQuery.
