@@ -169,6 +169,8 @@ CREATE TABLE ledger_sale_keys (
 	tiersMigration,
 	// 10: the member master (members.go).
 	membersMigration,
+	// 11: a covering index for the full statistics read (memberstats_read.go).
+	memberMonthsCoverMigration,
 }
 
 // migrateLockKey is the advisory lock migrations hold, so instances started
