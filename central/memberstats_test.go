@@ -34,9 +34,14 @@ func TestNewStatsWindow(t *testing.T) {
 			t.Errorf("NewStatsWindow(%d) err = %v, want %s", months, err, central.EINVALID)
 		}
 	}
-	// A month is UTC: 23:30 on 31 December in UTC−1 is January in UTC.
-	if got := central.MonthOf(time.Date(2025, 12, 31, 23, 30, 0, 0, time.FixedZone("x", -3600))); got != 202601 {
-		t.Errorf("MonthOf = %d, want 202601", got)
+	// A month is the month in the time's own zone (the chain's calendar):
+	// 23:30 on 31 December in UTC−1 is December there, January in UTC.
+	at := time.Date(2025, 12, 31, 23, 30, 0, 0, time.FixedZone("x", -3600))
+	if got := central.MonthOf(at); got != 202512 {
+		t.Errorf("MonthOf = %d, want 202512", got)
+	}
+	if got := central.MonthOf(at.UTC()); got != 202601 {
+		t.Errorf("MonthOf(UTC) = %d, want 202601", got)
 	}
 }
 
