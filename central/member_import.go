@@ -1,7 +1,6 @@
 package central
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -287,7 +286,7 @@ func (p *importParser) chunk() (ImportChunk, bool, error) {
 		} else if err != nil {
 			return c, false, fmt.Errorf("read import file: %w", err)
 		}
-		p.line = line + int64(bytes.Count([]byte(strings.Join(rec, "")), []byte("\n")))
+		p.line = line + newlines(rec) // a quoted field may span lines
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
@@ -300,6 +299,15 @@ func (p *importParser) chunk() (ImportChunk, bool, error) {
 		c.Rows = append(c.Rows, m)
 	}
 	return c, false, nil
+}
+
+// newlines counts the line breaks inside rec's fields.
+func newlines(rec []string) int64 {
+	n := 0
+	for _, f := range rec {
+		n += strings.Count(f, "\n")
+	}
+	return int64(n)
 }
 
 func (p *importParser) report(b BadRow) {

@@ -3,20 +3,14 @@ package http_test
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tillsync/tillsync/agent"
 	"github.com/tillsync/tillsync/agent/bolt"
-	agenthttp "github.com/tillsync/tillsync/agent/http"
-	"github.com/tillsync/tillsync/agent/importfile"
 )
 
 // newTillServer serves the till API over a real ledger loaded with the
@@ -24,61 +18,14 @@ import (
 func newTillServer(t testing.TB) *httptest.Server { return newTillServerWith(t, nil) }
 
 // newTillServerWith is newTillServer with setup run on the till and its
-// ledger before serving.
+// ledger before serving (the fixture of tillscreen_test.go).
 func newTillServerWith(t testing.TB, setup func(*agent.Till, *bolt.Ledger)) *httptest.Server {
 	t.Helper()
-	ctx := context.Background()
-	ledger, err := bolt.Open(filepath.Join(t.TempDir(), "ledger.db"), bolt.Options{StoreID: "s1", AgentID: "a1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := ledger.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	open := func(name string) *os.File {
-		f, err := os.Open(filepath.Join("..", "..", "configs", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
-	}
-	products, err := importfile.ParseCatalogCSV(open("catalog.example.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	members, err := importfile.ParseMembersCSV(open("members.example.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy, err := importfile.ParsePolicyYAML(open("policy.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ledger.ReplaceCatalog(ctx, 1, products); err != nil {
-		t.Fatal(err)
-	}
-	if err := ledger.ReplaceMembers(ctx, 1, members); err != nil {
-		t.Fatal(err)
-	}
-	if err := ledger.SetPolicy(ctx, policy); err != nil {
-		t.Fatal(err)
-	}
-	hub := agenthttp.NewHub()
-	var n atomic.Int64
-	till := &agent.Till{StoreID: "s1", Store: ledger, Now: time.Now, OnEvent: hub.Publish,
-		NewID: func() (string, error) {
-			return fmt.Sprintf("0193a8f0-0000-7000-8000-%012d", n.Add(1)), nil
-		}}
+	f := newScreenFixture(t, nil)
 	if setup != nil {
-		setup(till, ledger)
+		setup(f.till, f.ledger)
 	}
-	svc := &agent.Service{StoreID: "s1", AgentID: "a1", Ledger: ledger, Now: time.Now, NewID: till.NewID}
-	srv := httptest.NewServer(agenthttp.NewServer(svc, till, hub, nil).Handler())
-	t.Cleanup(srv.Close)
-	return srv
+	return f.serve(t, nil)
 }
 
 func TestTillAPI_Sale(t *testing.T) {
