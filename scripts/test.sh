@@ -13,8 +13,9 @@ need_go
 # mosquitto: the external-broker tests start their own on a free port;
 # chromium: central/http's dashboard test drives a real headless Chromium
 # (/usr/bin/chromium) with chromedp; tzdata: the agent's tests load the
-# policy's zone (Asia/Shanghai) from the system's zoneinfo.
-need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev umockdev libumockdev-dev mosquitto ca-certificates chromium tzdata
+# policy's zone (Asia/Shanghai) from the system's zoneinfo; systemd: the
+# unit files in configs/ are checked with systemd-analyze verify.
+need_packages gcc libc6-dev pkg-config libusb-1.0-0-dev umockdev libumockdev-dev mosquitto ca-certificates chromium tzdata systemd
 export CGO_ENABLED=1
 
 echo "== gofmt"
